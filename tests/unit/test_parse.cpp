@@ -2,6 +2,7 @@
 // The one-pass parser on hand-built frames: every link type, encapsulation,
 // IP option/extension case and every way a frame can be cut short or lie.
 #include <pktpath/flow/format.hpp>
+#include <pktpath/capture/synth.hpp>
 #include <pktpath/flow/parse.hpp>
 
 #include <catch2/catch.hpp>
@@ -13,17 +14,18 @@
 #include <random>
 #include <string>
 
-#include "support/frames.hpp"
 
-using frames::builder;
-using frames::bytes;
-using frames::v6a;
-using frames::v6b;
+using pktpath::synth::builder;
+using pktpath::synth::bytes;
 using pktpath::parse_result;
 
 namespace {
 
 constexpr std::uint32_t ETH = PKTPATH_LINKTYPE_ETHERNET;
+
+// 2001:db8::1 and 2001:db8::2
+const std::array<std::uint8_t, 16> v6a = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+const std::array<std::uint8_t, 16> v6b = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
 
 // Parses from a heap copy of exactly n bytes, so a sanitizer sees any overread.
 parse_result parse_n(const bytes &f, std::size_t n, std::uint32_t lt = ETH, unsigned flags = 0)

@@ -239,6 +239,8 @@ ethernet:
 	c.off += 14;
 
 ethertype:
+	if (PKTPATH_LIKELY(ethertype == 0x0800))
+		goto ipv4;
 	switch (ethertype) {
 	case 0x0800:
 		goto ipv4;
@@ -340,8 +342,7 @@ ipv4:
 		st = PKTPATH_MALFORMED;
 		goto done;
 	}
-	memset(k->src, 0, sizeof(k->src));
-	memset(k->dst, 0, sizeof(k->dst));
+	/* The key is zeroed on entry and on each decapsulation: bytes 4..15 stay 0. */
 	memcpy(k->src, c.p + l3 + 12, 4);
 	memcpy(k->dst, c.p + l3 + 16, 4);
 	k->proto = c.p[l3 + 9];
@@ -436,18 +437,14 @@ ipv6:
 transport:
 	/* c.off is at the transport header; k->proto and k->flags are set. */
 	r->l4_off = (uint32_t)c.off;
-	switch (proto) {
-	case 6:   /* TCP */
-	case 17:  /* UDP */
-	case 132: /* SCTP */
-	case 136: /* UDP-Lite */
-		/* The ports are the first 4 bytes of all four; nothing else is needed for the key. */
+	/* TCP, UDP, SCTP, UDP-Lite: the ports are the first 4 bytes of all four, all the key needs. */
+	if (PKTPATH_LIKELY(proto == 6 || proto == 17 || proto == 132 || proto == 136)) {
 		if ((st = pktpath_need_(&c, 4)))
 			goto done;
 		k->sport = pktpath_be16_(c.p + c.off);
 		k->dport = pktpath_be16_(c.p + c.off + 2);
 		k->flags |= PKTPATH_KEY_PORTS;
-		if ((flags & PKTPATH_PARSE_INNER) && proto == 17) {
+		if (PKTPATH_UNLIKELY(flags & PKTPATH_PARSE_INNER) && proto == 17) {
 			if (k->dport == PKTPATH_VXLAN_PORT) {
 				/* UDP header, then VXLAN: flags with the I bit, reserved, VNI, reserved */
 				if ((st = pktpath_need_(&c, 16)))
@@ -476,6 +473,8 @@ transport:
 			}
 		}
 		goto done;
+	}
+	switch (proto) {
 	case 47: /* GRE */
 		if (flags & PKTPATH_PARSE_INNER) {
 			unsigned gflags;

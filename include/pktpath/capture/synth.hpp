@@ -1,23 +1,24 @@
 // SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
-// Hand-built frames for the tests: each call appends one header, so a test
-// reads like the packet it builds.  Lengths and checksums are left to the
-// test (the parser needs no checksums; length fields are set by fix-ups).
-#ifndef PKTPATH_TESTS_FRAMES_HPP
-#define PKTPATH_TESTS_FRAMES_HPP
+// Frame synthesis for tests, capture generators and examples (not a packet
+// path: it builds into a std::vector).  Each call appends one header, so the
+// code reads like the packet it builds; finish() sets every IPv4 total
+// length and header checksum, IPv6 payload length, UDP length and PPPoE
+// length to what follows it.  TCP/UDP checksums stay 0.
+#ifndef PKTPATH_CAPTURE_SYNTH_HPP
+#define PKTPATH_CAPTURE_SYNTH_HPP
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <vector>
 
-namespace frames {
+namespace pktpath::synth {
 
 using bytes = std::vector<std::uint8_t>;
 
 struct builder {
 	bytes b;
-	std::size_t ip4_at = SIZE_MAX, ip6_at = SIZE_MAX;
-
 	builder &raw(std::initializer_list<std::uint8_t> v)
 	{
 		b.insert(b.end(), v);
@@ -55,7 +56,7 @@ struct builder {
 	builder &ipv4(std::array<std::uint8_t, 4> src, std::array<std::uint8_t, 4> dst, unsigned proto,
 		      unsigned frag = 0, unsigned options_words = 0)
 	{
-		ip4_at = b.size();
+		const std::size_t ip4_at = b.size();
 		u8(0x40 | (5 + options_words)).u8(0).be16(0).be16(0x1111).be16(frag).u8(64).u8(proto).be16(0);
 		b.insert(b.end(), src.begin(), src.end());
 		b.insert(b.end(), dst.begin(), dst.end());
@@ -66,7 +67,7 @@ struct builder {
 	}
 	builder &ipv6(const std::array<std::uint8_t, 16> &src, const std::array<std::uint8_t, 16> &dst, unsigned next)
 	{
-		ip6_at = b.size();
+		const std::size_t ip6_at = b.size();
 		raw({0x60, 0, 0, 0}).be16(0).u8(next).u8(64);
 		b.insert(b.end(), src.begin(), src.end());
 		b.insert(b.end(), dst.begin(), dst.end());
@@ -90,7 +91,11 @@ struct builder {
 	}
 	builder &ports(unsigned sport, unsigned dport) { return be16(sport).be16(dport); }
 	builder &tcp(unsigned sport, unsigned dport) { return ports(sport, dport).be32(1).be32(0).be16(0x5010).be16(1024).be32(0); }
-	builder &udp(unsigned sport, unsigned dport) { return ports(sport, dport).be16(8).be16(0); }
+	builder &udp(unsigned sport, unsigned dport)
+	{
+		udps.push_back(b.size());
+		return ports(sport, dport).be16(8).be16(0);
+	}
 	builder &gre(unsigned proto, unsigned flags = 0)
 	{
 		be16(flags).be16(proto);
@@ -115,11 +120,21 @@ struct builder {
 		return *this;
 	}
 
-	// Sets every IPv4 total length, IPv6 payload length and PPPoE length to what follows it.
+	// Sets the length fields (and IPv4 header checksums) to what follows each header.
 	bytes finish()
 	{
-		for (std::size_t at : ip4s)
+		for (std::size_t at : udps)
+			put16(at + 4, b.size() - at);
+		for (std::size_t at : ip4s) {
 			put16(at + 2, b.size() - at);
+			put16(at + 10, 0);
+			std::uint32_t sum = 0;
+			for (std::size_t i = 0; i < static_cast<std::size_t>(b[at] & 0x0f) * 4; i += 2)
+				sum += static_cast<std::uint32_t>(b[at + i] << 8 | b[at + i + 1]);
+			while (sum >> 16)
+				sum = (sum & 0xffff) + (sum >> 16);
+			put16(at + 10, ~sum & 0xffff);
+		}
 		for (std::size_t at : ip6s)
 			put16(at + 4, b.size() - at - 40);
 		if (pppoe_fix)
@@ -134,15 +149,11 @@ struct builder {
 	}
 
 private:
-	std::vector<std::size_t> ip4s, ip6s;
+	std::vector<std::size_t> ip4s, ip6s, udps;
 	std::size_t pppoe_len_at = 0;
 	bool pppoe_fix = false;
 };
 
-// Two IPv6 addresses used throughout: 2001:db8::1 and 2001:db8::2.
-inline const std::array<std::uint8_t, 16> v6a = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-inline const std::array<std::uint8_t, 16> v6b = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-
-} // namespace frames
+} // namespace pktpath::synth
 
 #endif

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
+// pktpath-gencap: writes the captures bundled in examples/captures/, so that
+// every byte the project ships was made by the project.  Output is
+// deterministic: the same program writes the same bytes.
+//
+//   pktpath-gencap mix OUT.pcap
+//
+// mix: a clean mix of IPv4/IPv6, TCP/UDP/ICMP, VLAN and QinQ flows, an IPv4
+// fragmented datagram, a VXLAN-tunnelled flow, ARP; the eight TCP flows of the
+// Microsoft RSS verification suite and non-first fragments of them, so
+// `pktpath-flows --hash toeplitz` prints the suite's published hashes, with
+// and without ports.
+#include <pktpath/capture/synth.hpp>
+#include <pktpath/capture/writer.hpp>
+#include <pktpath/flow/parse.h>
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <vector>
+
+namespace {
+
+using pktpath::synth::builder;
+using pktpath::synth::bytes;
+using v4 = std::array<std::uint8_t, 4>;
+using v6 = std::array<std::uint8_t, 16>;
+
+struct endpoint4 {
+	v4 addr;
+	unsigned port;
+};
+struct endpoint6 {
+	v6 addr;
+	unsigned port;
+};
+
+// The Microsoft RSS verification suite's tuples (source -> destination).
+const std::pair<endpoint4, endpoint4> rss_v4[] = {
+	{{{66, 9, 149, 187}, 2794}, {{161, 142, 100, 80}, 1766}},
+	{{{199, 92, 111, 2}, 14230}, {{65, 69, 140, 83}, 4739}},
+	{{{24, 19, 198, 95}, 12898}, {{12, 22, 207, 184}, 38024}},
+	{{{38, 27, 205, 30}, 48228}, {{209, 142, 163, 6}, 2217}},
+	{{{153, 39, 163, 191}, 44251}, {{202, 188, 127, 2}, 1303}},
+};
+const std::pair<endpoint6, endpoint6> rss_v6[] = {
+	{{{0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00, 0x1f, 0xff, 0, 0, 0, 0, 0, 0, 0, 7}, 2794},
+	 {{0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00, 0x00, 0x03, 0, 0, 0, 0, 0, 0, 0, 1}, 1766}},
+	{{{0x3f, 0xfe, 0x05, 0x01, 0x00, 0x08, 0, 0, 0x02, 0x60, 0x97, 0xff, 0xfe, 0x40, 0xef, 0xab}, 14230},
+	 {{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 4739}},
+	{{{0x3f, 0xfe, 0x19, 0x00, 0x45, 0x45, 0x00, 0x03, 0x02, 0x00, 0xf8, 0xff, 0xfe, 0x21, 0x67, 0xcf}, 44251},
+	 {{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0x00, 0xf8, 0xff, 0xfe, 0x21, 0x67, 0xcf}, 38024}},
+};
+
+class generator {
+public:
+	explicit generator(std::uint64_t start_ns) : now_(start_ns) {}
+
+	void add(const bytes &f, std::uint64_t gap_ns = 10000)
+	{
+		now_ += gap_ns;
+		frames_.push_back({f, now_});
+	}
+
+	bool write(const char *path)
+	{
+		pktpath::capture::pcap_writer w;
+		if (!w.open(path, PKTPATH_LINKTYPE_ETHERNET, 262144, false))
+			return report(w);
+		for (auto &f : frames_)
+			if (!w.write(f.data.data(), static_cast<std::uint32_t>(f.data.size()),
+				     static_cast<std::uint32_t>(f.data.size()), f.ts_ns))
+				return report(w);
+		if (!w.close())
+			return report(w);
+		std::fprintf(stderr, "pktpath-gencap: wrote %zu frames to %s\n", frames_.size(), path);
+		return true;
+	}
+
+private:
+	struct rec {
+		bytes data;
+		std::uint64_t ts_ns;
+	};
+
+	static bool report(const pktpath::capture::pcap_writer &w)
+	{
+		std::fprintf(stderr, "pktpath-gencap: %s\n", w.err().message);
+		return false;
+	}
+
+	std::uint64_t now_;
+	std::vector<rec> frames_;
+};
+
+bytes tcp4(const endpoint4 &s, const endpoint4 &d, std::size_t payload, unsigned vlan = 0)
+{
+	builder b;
+	if (vlan)
+		b.eth(0x8100).vlan(vlan, 0x0800);
+	else
+		b.eth(0x0800);
+	return b.ipv4(s.addr, d.addr, 6).tcp(s.port, d.port).payload(payload).finish();
+}
+
+bytes tcp6(const endpoint6 &s, const endpoint6 &d, std::size_t payload)
+{
+	return builder().eth(0x86dd).ipv6(s.addr, d.addr, 6).tcp(s.port, d.port).payload(payload).finish();
+}
+
+void make_mix(generator &g)
+{
+	std::mt19937 rng(20261121); // the engine's sequence is fixed by the standard
+	// 1. The RSS suite's flows: a request and an answer each, three times.
+	for (int round = 0; round < 3; round++) {
+		for (auto &t : rss_v4) {
+			g.add(tcp4(t.first, t.second, 100 + rng() % 400));
+			g.add(tcp4(t.second, t.first, 40 + rng() % 1400));
+		}
+		for (auto &t : rss_v6) {
+			g.add(tcp6(t.first, t.second, 100 + rng() % 400));
+			g.add(tcp6(t.second, t.first, 40 + rng() % 1400));
+		}
+	}
+	// Their non-first fragments carry no ports: the suite's "IP only" hashes.
+	for (auto &t : rss_v4)
+		g.add(builder().eth(0x0800).ipv4(t.first.addr, t.second.addr, 6, 100).payload(200).finish());
+	for (auto &t : rss_v6)
+		g.add(builder().eth(0x86dd).ipv6(t.first.addr, t.second.addr, 44).frag6(6, 100, false).payload(200).finish());
+	// 2. Client/server traffic: IPv4 and IPv6, TCP and UDP, some on VLANs.
+	const v6 client6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x21};
+	const v6 server6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80};
+	for (int i = 0; i < 240; i++) {
+		const unsigned c = 1 + static_cast<unsigned>(i) % 12;
+		const endpoint4 cli = {{10, 0, 1, static_cast<std::uint8_t>(c)}, 40000 + c};
+		const std::size_t len = 60 + rng() % 1400;
+		switch (i % 8) {
+		case 0:
+		case 1:
+			g.add(tcp4(cli, {{10, 0, 0, 80}, 443}, len), 2000 + rng() % 8000);
+			break;
+		case 2:
+			g.add(tcp4({{10, 0, 0, 80}, 443}, cli, len), 2000 + rng() % 8000);
+			break;
+		case 3:
+			g.add(builder().eth(0x0800).ipv4(cli.addr, {10, 0, 0, 53}, 17).udp(cli.port, 53).payload(30 + rng() % 40).finish());
+			break;
+		case 4:
+			g.add(tcp4({{172, 16, 5, static_cast<std::uint8_t>(c)}, 50000 + c}, {{172, 16, 0, 1}, 22}, len, 100));
+			break;
+		case 5:
+			g.add(builder().eth(0x88a8).vlan(300, 0x8100).vlan(200, 0x0800).ipv4({192, 168, 7, 2}, {192, 168, 7, 1}, 17).udp(5004, 5004).payload(172).finish());
+			break;
+		case 6:
+			g.add(tcp6({client6, 51000 + c}, {server6, 443}, len));
+			break;
+		default:
+			g.add(builder().eth(0x86dd).ipv6(client6, server6, 17).udp(52000 + c, 4433).payload(len).finish());
+			break;
+		}
+	}
+	// 3. Control traffic and an IPv4 datagram in two fragments.
+	for (int i = 0; i < 4; i++) {
+		g.add(builder().eth(0x0800).ipv4({10, 0, 1, 1}, {10, 0, 0, 1}, 1).raw({8, 0, 0, 0, 0, 1}).be16(static_cast<unsigned>(i)).payload(56).finish());
+		g.add(builder().eth(0x86dd).ipv6(client6, server6, 58).raw({128, 0, 0, 0, 0, 1}).be16(static_cast<unsigned>(i)).payload(56).finish());
+		g.add(builder().eth(0x0806).raw({0, 1, 8, 0, 6, 4, 0, 1}).zeros(20).finish());
+	}
+	g.add(builder().eth(0x0800).ipv4({10, 0, 1, 9}, {10, 0, 0, 53}, 17, 0x2000).udp(5353, 53).payload(1472).finish());
+	g.add(builder().eth(0x0800).ipv4({10, 0, 1, 9}, {10, 0, 0, 53}, 17, 185).payload(600).finish());
+	// 4. A VXLAN overlay: the outer key is the VTEPs' UDP flow, --inner gives the tenant's.
+	for (int i = 0; i < 6; i++)
+		g.add(builder().eth(0x0800).ipv4({192, 0, 2, 10}, {192, 0, 2, 20}, 17).udp(49152 + static_cast<unsigned>(i % 2), 4789).vxlan(5001).eth(0x0800).ipv4({10, 200, 0, 1}, {10, 200, 0, 2}, 6).tcp(33000, 8080).payload(200).finish());
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	if (argc != 3 || std::strcmp(argv[1], "mix") != 0) {
+		std::fprintf(stderr, "usage: pktpath-gencap mix OUT.pcap\n");
+		return 2;
+	}
+	generator g(1767225600ull * 1000000000ull); // 2026-01-01T00:00:00Z
+	make_mix(g);
+	return g.write(argv[2]) ? 0 : 1;
+}

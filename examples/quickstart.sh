@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
+# The README's first command: installs what is missing, builds the examples and
+# runs the main job on a capture bundled with pktpath (examples/captures/).
+#   examples/quickstart.sh [CAPTURE...]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bash "$root/cmake/install-deps.sh" build
+build=${PKTPATH_BUILD_DIR:-$root/build-examples}
+cmake -S "$root" -B "$build" -DPKTPATH_BUILD_TESTS=OFF -DPKTPATH_BUILD_BENCH=OFF >/dev/null
+cmake --build "$build" -j"$(nproc)" >/dev/null
+[ $# -gt 0 ] || set -- "$root/examples/captures/mix.pcap"
+exec "$build/examples/pktpath-flows" --hash toeplitz "$@"
