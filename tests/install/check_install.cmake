@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
-# Installs pktpath into a scratch prefix, then builds a tiny consumer against
-# it twice: through find_package(pktpath CONFIG) and through pkg-config.
+# Installs pktpath into a scratch prefix, then builds a tiny consumer through
+# find_package(pktpath CONFIG), add_subdirectory, FetchContent and pkg-config.
 file(REMOVE_RECURSE "${WORK_DIR}")
 set(_prefix "${WORK_DIR}/prefix")
 
@@ -24,10 +24,13 @@ foreach(_f include/pktpath/version.h include/pktpath/flow/parse.h share/pktpath/
   endif()
 endforeach()
 
-run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/install/consumer" -B "${WORK_DIR}/consumer" -G "${GENERATOR}"
-    -DCMAKE_PREFIX_PATH=${_prefix} -DCMAKE_CXX_COMPILER=${CXX})
-run(${CMAKE_COMMAND} --build "${WORK_DIR}/consumer")
-run("${WORK_DIR}/consumer/consumer")
+foreach(_mode package subdir fetch)
+  set(_dir "${WORK_DIR}/consumer-${_mode}")
+  run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/install/consumer" -B "${_dir}" -G "${GENERATOR}"
+      -DMODE=${_mode} -DPKTPATH_SOURCE=${SOURCE_DIR} -DCMAKE_PREFIX_PATH=${_prefix} -DCMAKE_CXX_COMPILER=${CXX})
+  run(${CMAKE_COMMAND} --build "${_dir}")
+  run("${_dir}/consumer")
+endforeach()
 
 # pkg-config route: compile the same source with the flags the .pc file gives.
 find_program(PKG_CONFIG pkg-config)
