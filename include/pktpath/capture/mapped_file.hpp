@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
+// A whole file mapped read-only (POSIX mmap), for zero-copy capture reading.
+// The mapping is advised sequential so the kernel reads ahead of the cursor;
+// release_before() drops the pages a streaming reader has walked past, which
+// keeps the resident set flat on files larger than memory.
+//
+// The bytes must not change under the mapping: a file truncated by another
+// process while mapped raises SIGBUS on access, as with any mmap reader.
+#ifndef PKTPATH_CAPTURE_MAPPED_FILE_HPP
+#define PKTPATH_CAPTURE_MAPPED_FILE_HPP
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.hpp"
+
+namespace pktpath::capture {
+
+class mapped_file {
+public:
+	mapped_file() = default;
+	mapped_file(const mapped_file &) = delete;
+	mapped_file &operator=(const mapped_file &) = delete;
+	mapped_file(mapped_file &&o) noexcept : data_(o.data_), size_(o.size_), released_(o.released_)
+	{
+		o.data_ = nullptr;
+		o.size_ = 0;
+		o.released_ = 0;
+	}
+	mapped_file &operator=(mapped_file &&o) noexcept
+	{
+		if (this != &o) {
+			close();
+			data_ = o.data_;
+			size_ = o.size_;
+			released_ = o.released_;
+			o.data_ = nullptr;
+			o.size_ = 0;
+			o.released_ = 0;
+		}
+		return *this;
+	}
+	~mapped_file() { close(); }
+
+	// Maps `path`; an empty file succeeds with size() 0 and data() null.
+	bool open(const char *path, error &err)
+	{
+		close();
+		const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return err.set(errc::io, 0, "open: %s", std::strerror(errno));
+		struct stat st;
+		if (::fstat(fd, &st) != 0) {
+			const int e = errno;
+			::close(fd);
+			return err.set(errc::io, 0, "fstat: %s", std::strerror(e));
+		}
+		if (!S_ISREG(st.st_mode)) {
+			::close(fd);
+			return err.set(errc::io, 0, "not a regular file (cannot be mapped)");
+		}
+		if (st.st_size == 0) {
+			::close(fd);
+			return true;
+		}
+		const std::size_t n = static_cast<std::size_t>(st.st_size);
+		void *p = ::mmap(nullptr, n, PROT_READ, MAP_PRIVATE, fd, 0);
+		const int e = errno;
+		::close(fd); // the mapping keeps its own reference to the file
+		if (p == MAP_FAILED)
+			return err.set(errc::io, 0, "mmap: %s", std::strerror(e));
+		// Advice only: a failure changes speed, never results.
+		::madvise(p, n, MADV_SEQUENTIAL);
+		data_ = static_cast<const std::uint8_t *>(p);
+		size_ = n;
+		return true;
+	}
+
+	void close()
+	{
+		if (data_)
+			::munmap(const_cast<std::uint8_t *>(data_), size_);
+		data_ = nullptr;
+		size_ = 0;
+		released_ = 0;
+	}
+
+	const std::uint8_t *data() const { return data_; }
+	std::size_t size() const { return size_; }
+	bool is_open() const { return data_ != nullptr; }
+
+	// Drops the resident pages lying wholly before `offset`.  The mapping is
+	// private and never written, so a dropped page refaults from the page
+	// cache with the same bytes: views handed out earlier stay valid, they
+	// only cost a fault if touched again.
+	void release_before(std::size_t offset)
+	{
+		if (!data_)
+			return;
+		if (offset > size_)
+			offset = size_;
+		const std::size_t end = offset & ~(page_size() - 1);
+		if (end <= released_)
+			return;
+		::madvise(const_cast<std::uint8_t *>(data_) + released_, end - released_, MADV_DONTNEED);
+		released_ = end;
+	}
+
+private:
+	static std::size_t page_size()
+	{
+		static const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+		return page;
+	}
+
+	const std::uint8_t *data_ = nullptr;
+	std::size_t size_ = 0;
+	std::size_t released_ = 0; // page-aligned: [0, released_) already dropped
+};
+
+} // namespace pktpath::capture
+
+#endif

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
+// One reader for pcap and pcapng: detects the format from the first bytes and
+// walks a memory-mapped file (or a caller's buffer) without copying; each
+// frame's data points into the mapping and stays valid until the reader is
+// closed or destroyed, also after an error has ended the walk.
+//
+//   pktpath::capture::reader r;
+//   if (!r.open("trace.pcapng")) { fprintf(stderr, "%s\n", r.err().message); return 1; }
+//   pktpath::capture::frame f;
+//   while (r.next(f))
+//       use(f.data, f.caplen, f.linktype, f.ts_ns);
+//   if (r.failed()) fprintf(stderr, "%s\n", r.err().message);
+#ifndef PKTPATH_CAPTURE_READER_HPP
+#define PKTPATH_CAPTURE_READER_HPP
+
+#include <cstddef>
+#include <cstdint>
+
+#include "error.hpp"
+#include "frame.hpp"
+#include "mapped_file.hpp"
+#include "pcap.hpp"
+#include "pcapng.hpp"
+
+namespace pktpath::capture {
+
+struct reader_options {
+	// Largest captured length accepted in a record; larger ones are treated
+	// as corruption (libpcap's and Wireshark's usual maximum).
+	std::uint32_t max_caplen = 262144;
+	// Streaming: when non-zero, every time the cursor has moved this many
+	// bytes, pages of the mapping behind the current record are dropped from
+	// the resident set (they refault if an old frame is touched again).
+	// Mapped files only; a caller's buffer is never advised.
+	std::size_t release_behind = 0;
+};
+
+class reader {
+public:
+	reader() = default;
+	explicit reader(const reader_options &opt) : opt_(opt) {}
+
+	// Maps and opens `path`.  False with err() set when the file cannot be
+	// mapped or its header is unusable.
+	bool open(const char *path)
+	{
+		close();
+		if (!file_.open(path, err_))
+			return false;
+		return start(file_.data(), file_.size());
+	}
+
+	// Reads from [p, p + n), which must outlive the reader's frames.
+	bool open_memory(const void *p, std::size_t n)
+	{
+		close();
+		return start(static_cast<const std::uint8_t *>(p), n);
+	}
+
+	void close()
+	{
+		file_.close();
+		fmt_ = format::unknown;
+		done_ = true;
+		size_ = 0;
+		release_mark_ = 0;
+		err_.clear();
+	}
+
+	// The next packet record; false at the end or on error (see failed()).
+	bool next(frame &f)
+	{
+		if (done_)
+			return false;
+		const bool ok = fmt_ == format::pcapng ? ng_.next(f, err_) : pcap_.next(f, err_);
+		if (!ok) {
+			// End or error: either way the walk is over.
+			done_ = true;
+			return false;
+		}
+		if (opt_.release_behind && f.offset - release_mark_ >= opt_.release_behind) {
+			file_.release_before(static_cast<std::size_t>(f.offset));
+			release_mark_ = f.offset;
+		}
+		return true;
+	}
+
+	bool failed() const { return err_.code != errc::none; }
+	const error &err() const { return err_; }
+	format fmt() const { return fmt_; }
+	// Bytes of the file walked so far, and its total size.
+	std::uint64_t position() const
+	{
+		return fmt_ == format::pcapng ? ng_.position() : fmt_ == format::unknown ? 0 : pcap_.position();
+	}
+	std::uint64_t size() const { return size_; }
+
+	const pcap_walker &pcap() const { return pcap_; }
+	const pcapng_walker &pcapng() const { return ng_; }
+
+private:
+	bool start(const std::uint8_t *p, std::size_t n)
+	{
+		size_ = n;
+		if (pcapng_walker::probe(p, n)) {
+			fmt_ = format::pcapng;
+			done_ = !ng_.begin(p, n, opt_.max_caplen, err_);
+			return !done_;
+		}
+		if (pcap_walker::probe(p, n)) {
+			done_ = !pcap_.begin(p, n, opt_.max_caplen, err_);
+			fmt_ = pcap_.header().nsec ? format::pcap_nsec : format::pcap;
+			return !done_;
+		}
+		if (n < 4)
+			return err_.set_at(errc::truncated, 0, "capture: file header",
+					   "file is %zu bytes, too short for a magic number", n);
+		return err_.set_at(errc::bad_magic, 0, "capture: file header",
+				   "bytes %02x %02x %02x %02x are neither a pcap nor a pcapng magic", p[0], p[1],
+				   p[2], p[3]);
+	}
+
+	reader_options opt_;
+	mapped_file file_;
+	format fmt_ = format::unknown; // detected, kept after the walk ended
+	bool done_ = true;             // end, error, or nothing opened
+	std::size_t size_ = 0;
+	std::uint64_t release_mark_ = 0;
+	pcap_walker pcap_;
+	pcapng_walker ng_;
+	error err_;
+};
+
+} // namespace pktpath::capture
+
+#endif
