@@ -7,6 +7,7 @@
 //   parse/pktpath/<mix>       pktpath_parse + fast hash
 //   parse/pktpath_crc32c/<mix>, parse/pktpath_toeplitz/<mix>   other hash policies
 //   parse/dpdk_ptype/<mix>    rte_net_get_ptype + manual tuple + fast hash
+//   parse/dpdk_ptype_only/<mix>  rte_net_get_ptype alone (type, no key: less work than the others)
 #include <pktpath/capture/synth.hpp>
 #include <pktpath/flow/parse.hpp>
 #include <pktpath/hash/hash.hpp>
@@ -31,8 +32,9 @@ namespace {
 using pktpath::synth::builder;
 using pktpath::synth::bytes;
 
-constexpr std::size_t slot = 2048; // frames sit in mbuf-sized slots, as in an RX ring
-constexpr std::size_t nframes = 4096;
+// Frames sit in slots of a DPDK mbuf's stride (128 headroom + 2048 data): a
+// 2048-byte stride would map every header to the same two L1 sets.
+constexpr std::size_t slot = 2176;
 
 enum mix { ipv4_tcp, ipv4_udp, ipv6_tcp, vlan_ipv4_tcp, mixed };
 
@@ -60,7 +62,9 @@ struct frame_set {
 	std::vector<std::uint8_t> mem;
 	std::vector<std::uint32_t> len;
 
-	explicit frame_set(mix m) : mem(nframes * slot), len(nframes)
+	std::size_t mask;
+
+	frame_set(mix m, std::size_t nframes) : mem(nframes * slot), len(nframes), mask(nframes - 1)
 	{
 		for (unsigned i = 0; i < nframes; i++) {
 			bytes f = make_frame(m, i);
@@ -78,9 +82,9 @@ const char *mix_name(mix m)
 }
 
 template <class Hash>
-void bm_pktpath(benchmark::State &state, mix m)
+void bm_pktpath(benchmark::State &state, mix m, std::size_t nframes)
 {
-	frame_set fs(m);
+	frame_set fs(m, nframes);
 	const Hash hash;
 	std::size_t i = 0;
 	std::uint32_t acc = 0;
@@ -88,7 +92,7 @@ void bm_pktpath(benchmark::State &state, mix m)
 		pktpath_parse_result r;
 		pktpath_parse(fs.frame(i), fs.len[i], PKTPATH_LINKTYPE_ETHERNET, 0, &r);
 		acc += hash(r.key) + r.status;
-		i = (i + 1) & (nframes - 1);
+		i = (i + 1) & fs.mask;
 	}
 	benchmark::DoNotOptimize(acc);
 	state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
@@ -99,9 +103,9 @@ void bm_pktpath(benchmark::State &state, mix m)
 // zero-initialised mbuf pointing at the frame is enough (no EAL, no mempool).
 struct mbuf_set {
 	std::vector<rte_mbuf> m;
-	explicit mbuf_set(const frame_set &fs) : m(nframes)
+	explicit mbuf_set(const frame_set &fs) : m(fs.len.size())
 	{
-		for (unsigned i = 0; i < nframes; i++) {
+		for (unsigned i = 0; i < fs.len.size(); i++) {
 			std::memset(&m[i], 0, sizeof(rte_mbuf));
 			m[i].buf_addr = const_cast<std::uint8_t *>(fs.frame(i));
 			m[i].data_off = 0;
@@ -144,13 +148,13 @@ bool dpdk_key(const rte_mbuf *m, std::uint32_t ptype, const rte_net_hdr_lens &hl
 	return true;
 }
 
-void bm_dpdk(benchmark::State &state, mix m)
+void bm_dpdk(benchmark::State &state, mix m, std::size_t nframes)
 {
-	frame_set fs(m);
+	frame_set fs(m, nframes);
 	mbuf_set ms(fs);
 	const pktpath::fast_hash hash;
 	// Both paths must derive the same key, or the comparison means nothing.
-	for (unsigned i = 0; i < nframes; i++) {
+	for (unsigned i = 0; i < fs.len.size(); i++) {
 		rte_net_hdr_lens hl;
 		pktpath_flow_key k;
 		std::uint32_t pt = rte_net_get_ptype(&ms.m[i], &hl, RTE_PTYPE_ALL_MASK);
@@ -169,23 +173,45 @@ void bm_dpdk(benchmark::State &state, mix m)
 		std::uint32_t pt = rte_net_get_ptype(&ms.m[i], &hl, RTE_PTYPE_ALL_MASK);
 		if (dpdk_key(&ms.m[i], pt, hl, k))
 			acc += hash(k);
-		i = (i + 1) & (nframes - 1);
+		i = (i + 1) & fs.mask;
+	}
+	benchmark::DoNotOptimize(acc);
+	state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+// Classification alone (no key, no hash): the figure REFERENCES.md quotes.
+void bm_dpdk_type_only(benchmark::State &state, mix m, std::size_t nframes)
+{
+	frame_set fs(m, nframes);
+	mbuf_set ms(fs);
+	std::size_t i = 0;
+	std::uint32_t acc = 0;
+	for (auto _ : state) {
+		rte_net_hdr_lens hl;
+		acc += rte_net_get_ptype(&ms.m[i], &hl, RTE_PTYPE_ALL_MASK) + hl.l3_len;
+		i = (i + 1) & fs.mask;
 	}
 	benchmark::DoNotOptimize(acc);
 	state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 #endif
 
+// 256 frames: an RX ring's worth, headers cache-resident.  4096 frames (9 MB):
+// each header a cache miss, as when a burst arrives from DMA.
 int register_all()
 {
-	for (mix m : {ipv4_tcp, ipv4_udp, ipv6_tcp, vlan_ipv4_tcp, mixed}) {
-		std::string n = mix_name(m);
-		benchmark::RegisterBenchmark(("parse/pktpath/" + n).c_str(), bm_pktpath<pktpath::fast_hash>, m);
-		benchmark::RegisterBenchmark(("parse/pktpath_crc32c/" + n).c_str(), bm_pktpath<pktpath::crc32c_hash>, m);
-		benchmark::RegisterBenchmark(("parse/pktpath_toeplitz/" + n).c_str(), bm_pktpath<pktpath::toeplitz_hash>, m);
+	for (std::size_t n : {std::size_t{256}, std::size_t{4096}}) {
+		const std::string suffix = n == 256 ? "" : "/frames:4096";
+		for (mix m : {ipv4_tcp, ipv4_udp, ipv6_tcp, vlan_ipv4_tcp, mixed}) {
+			std::string name = std::string(mix_name(m)) + suffix;
+			benchmark::RegisterBenchmark(("parse/pktpath/" + name).c_str(), bm_pktpath<pktpath::fast_hash>, m, n);
+			benchmark::RegisterBenchmark(("parse/pktpath_crc32c/" + name).c_str(), bm_pktpath<pktpath::crc32c_hash>, m, n);
+			benchmark::RegisterBenchmark(("parse/pktpath_toeplitz/" + name).c_str(), bm_pktpath<pktpath::toeplitz_hash>, m, n);
 #ifdef PKTPATH_HAVE_DPDK
-		benchmark::RegisterBenchmark(("parse/dpdk_ptype/" + n).c_str(), bm_dpdk, m);
+			benchmark::RegisterBenchmark(("parse/dpdk_ptype/" + name).c_str(), bm_dpdk, m, n);
+			benchmark::RegisterBenchmark(("parse/dpdk_ptype_only/" + name).c_str(), bm_dpdk_type_only, m, n);
 #endif
+		}
 	}
 	return 0;
 }
