@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
+// Clocks for poll_group.  Any type whose object `c` has `c.now()` returning a
+// std::chrono::time_point works (std::chrono::steady_clock is the default);
+// manual_clock is the fake one tests drive by hand.
+#ifndef PKTPATH_POLL_CLOCK_HPP
+#define PKTPATH_POLL_CLOCK_HPP
+
+#include <chrono>
+#include <cstdint>
+
+namespace pktpath {
+
+// Stands still until advance(); counts its reads, so a test can assert when
+// the poll loop looks at the time.  Single-threaded, like the poll loop.
+class manual_clock {
+public:
+	using duration = std::chrono::nanoseconds;
+	using rep = duration::rep;
+	using period = duration::period;
+	using time_point = std::chrono::time_point<manual_clock>;
+	static constexpr bool is_steady = true;
+
+	time_point now()
+	{
+		++reads_;
+		return now_;
+	}
+	void advance(duration d) { now_ += d; }
+	std::uint64_t reads() const { return reads_; }
+
+private:
+	time_point now_{};
+	std::uint64_t reads_ = 0;
+};
+
+} // namespace pktpath
+
+#endif // PKTPATH_POLL_CLOCK_HPP

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
+// Spin-wait helper for the short waits of lock-free code: a multi-producer
+// ring waiting for an earlier producer to publish, a poller waiting for a
+// claimed element.  Pauses first (cheap, keeps the core's pipeline calm), then
+// yields, because on an oversubscribed machine the thread we wait for may be
+// preempted and only runs again if we give up the CPU.
+#ifndef PKTPATH_RING_BACKOFF_HPP
+#define PKTPATH_RING_BACKOFF_HPP
+
+#include <thread>
+
+namespace pktpath {
+
+// One iteration of a busy-wait loop (x86 PAUSE, Arm YIELD).
+inline void cpu_relax()
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+class backoff {
+public:
+	// Spins this many times before each wait starts yielding.
+	static constexpr unsigned spin_limit = 64;
+
+	void pause()
+	{
+		if (spins_ < spin_limit) {
+			++spins_;
+			cpu_relax();
+		} else {
+			std::this_thread::yield();
+		}
+	}
+
+private:
+	unsigned spins_ = 0;
+};
+
+} // namespace pktpath
+
+#endif // PKTPATH_RING_BACKOFF_HPP
