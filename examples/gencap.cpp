@@ -3,13 +3,22 @@
 // every byte the project ships was made by the project.  Output is
 // deterministic: the same program writes the same bytes.
 //
-//   pktpath-gencap mix OUT.pcap
+//   pktpath-gencap mix|drops OUT.pcap
 //
 // mix: a clean mix of IPv4/IPv6, TCP/UDP/ICMP, VLAN and QinQ flows, an IPv4
 // fragmented datagram, a VXLAN-tunnelled flow, ARP; the eight TCP flows of the
 // Microsoft RSS verification suite and non-first fragments of them, so
 // `pktpath-flows --hash toeplitz` prints the suite's published hashes, with
 // and without ports.
+//
+// drops: traffic that drives pktpath-replay's default model (512-descriptor
+// RX ring, 2 CPUs with RPS, 200 ns poll + 800 ns stack per frame, max_backlog
+// 1000) into drops, nanosecond timestamps: a quiet mix; a 10 Gbit/s
+// line-rate burst of 64-byte frames of one UDP flow with TCP "mice" mixed in
+// (the RX ring overflows: elephant and mice lose frames); a 2 Mpps
+// UDP flow that CPU 0 polls fast enough but its RPS CPU cannot process (the
+// backlog alone drops); frames without a flow key (ARP, LLDP, a snap-cut
+// IPv4 header); a quiet mix again.
 #include <pktpath/capture/synth.hpp>
 #include <pktpath/capture/writer.hpp>
 #include <pktpath/flow/parse.h>
@@ -63,14 +72,21 @@ public:
 		frames_.push_back({f, now_});
 	}
 
-	bool write(const char *path)
+	// A frame captured with only its first `caplen` bytes (a snap length).
+	void add_snapped(const bytes &f, std::size_t caplen, std::uint64_t gap_ns)
+	{
+		now_ += gap_ns;
+		frames_.push_back({bytes(f.begin(), f.begin() + static_cast<std::ptrdiff_t>(caplen)), now_, f.size()});
+	}
+
+	bool write(const char *path, bool nsec = false)
 	{
 		pktpath::capture::pcap_writer w;
-		if (!w.open(path, PKTPATH_LINKTYPE_ETHERNET, 262144, false))
+		if (!w.open(path, PKTPATH_LINKTYPE_ETHERNET, 262144, nsec))
 			return report(w);
 		for (auto &f : frames_)
 			if (!w.write(f.data.data(), static_cast<std::uint32_t>(f.data.size()),
-				     static_cast<std::uint32_t>(f.data.size()), f.ts_ns))
+				     static_cast<std::uint32_t>(f.origlen ? f.origlen : f.data.size()), f.ts_ns))
 				return report(w);
 		if (!w.close())
 			return report(w);
@@ -82,6 +98,7 @@ private:
 	struct rec {
 		bytes data;
 		std::uint64_t ts_ns;
+		std::size_t origlen = 0; // 0: the whole frame was captured
 	};
 
 	static bool report(const pktpath::capture::pcap_writer &w)
@@ -173,15 +190,69 @@ void make_mix(generator &g)
 		g.add(builder().eth(0x0800).ipv4({192, 0, 2, 10}, {192, 0, 2, 20}, 17).udp(49152 + static_cast<unsigned>(i % 2), 4789).vxlan(5001).eth(0x0800).ipv4({10, 200, 0, 1}, {10, 200, 0, 2}, 6).tcp(33000, 8080).payload(200).finish());
 }
 
+// A minimum-size frame (60 bytes before the FCS) of a UDP flow.
+bytes udp64(const v4 &src, unsigned sport, const v4 &dst, unsigned dport)
+{
+	return builder().eth(0x0800).ipv4(src, dst, 17).udp(sport, dport).payload(18).finish();
+}
+
+void make_drops(generator &g)
+{
+	std::mt19937 rng(20260101);
+	const v4 server = {203, 0, 113, 10};
+	auto quiet = [&](int frames) {
+		for (int i = 0; i < frames; i++) {
+			const std::uint8_t c = static_cast<std::uint8_t>(1 + i % 8);
+			if (i % 4 == 3)
+				g.add(builder().eth(0x0800).ipv4({192, 0, 2, c}, server, 17).udp(33000u + c, 53).payload(40).finish(),
+				      20000 + rng() % 10000);
+			else
+				g.add(tcp4({{192, 0, 2, c}, 41000u + c}, {server, 443}, 60 + rng() % 400), 20000 + rng() % 10000);
+		}
+	};
+	quiet(400);
+	// Line rate: a 64-byte frame every 67.2 ns (84 bytes with preamble and
+	// gap at 10 Gbit/s); every 8th frame a TCP mouse of one of 6 clients.
+	// The elephant 198.51.100.7:5001 > 203.0.113.10:9000 hashes to CPU 1 of 2.
+	const bytes elephant = udp64({198, 51, 100, 7}, 5001, server, 9000);
+	std::uint64_t tenth_ns = 0;
+	for (int i = 0; i < 5000; i++) {
+		const std::uint64_t gap = (tenth_ns + 672) / 10 - tenth_ns / 10;
+		tenth_ns += 672;
+		const std::uint8_t c = static_cast<std::uint8_t>(11 + i / 8 % 6);
+		if (i % 8 == 7)
+			g.add(tcp4({{192, 0, 2, c}, 42000u + c}, {server, 443}, 6), i ? gap : 1000000);
+		else
+			g.add(elephant, i ? gap : 1000000);
+	}
+	// 2 Mpps for 1.75 ms: CPU 0 polls it (200 ns a frame) but CPU 1, where
+	// 198.51.100.8:6003 > 203.0.113.10:9001 hashes, takes 800 ns a frame.
+	const bytes steady_flow = udp64({198, 51, 100, 8}, 6003, server, 9001);
+	for (int i = 0; i < 3500; i++)
+		g.add(steady_flow, i ? 500 : 1000000);
+	// No flow key: ARP, LLDP, an IPv4 header cut by a 30-byte snap length.
+	for (int i = 0; i < 10; i++) {
+		g.add(builder().eth(0x0806).raw({0, 1, 8, 0, 6, 4, 0, 1}).zeros(20).finish(), i ? 50000 : 1000000);
+		g.add(builder().eth(0x88cc).raw({0x02, 0x07, 0x04}).zeros(30).finish(), 50000);
+		g.add_snapped(tcp4({{192, 0, 2, 99}, 40999}, {server, 80}, 200), 30, 50000);
+	}
+	quiet(200);
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
-	if (argc != 3 || std::strcmp(argv[1], "mix") != 0) {
-		std::fprintf(stderr, "usage: pktpath-gencap mix OUT.pcap\n");
+	const bool mix = argc == 3 && std::strcmp(argv[1], "mix") == 0;
+	const bool drops = argc == 3 && std::strcmp(argv[1], "drops") == 0;
+	if (!mix && !drops) {
+		std::fprintf(stderr, "usage: pktpath-gencap mix|drops OUT.pcap\n");
 		return 2;
 	}
 	generator g(1767225600ull * 1000000000ull); // 2026-01-01T00:00:00Z
-	make_mix(g);
-	return g.write(argv[2]) ? 0 : 1;
+	if (mix)
+		make_mix(g);
+	else
+		make_drops(g);
+	return g.write(argv[2], drops) ? 0 : 1;
 }

@@ -302,7 +302,8 @@ inline std::string export_json(const table_snapshot &s, const export_options &o 
 			format_addr(k.dst, v, a);
 			detail::json_string(j, a);
 			j += ",\"sport\":" + std::to_string(k.sport) + ",\"dport\":" + std::to_string(k.dport) +
-			     ",\"proto\":" + std::to_string(k.proto) + ",\"vlan\":" + std::to_string(k.vlan) + "}";
+			     ",\"proto\":" + std::to_string(k.proto) + ",\"vlan\":" + std::to_string(k.vlan) +
+			     ",\"ports\":" + ((k.flags & PKTPATH_KEY_PORTS) ? "true" : "false") + "}";
 		} else {
 			j += ",\"key\":\"" + detail::hex(s.key(i), s.key_size()) + "\"";
 		}

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
+// The frames of several capture files, in order, each with its arrival time
+// on the replay's clock (timeline.hpp).  A file that cannot be opened, or
+// whose walk ends with an error, is recorded with the error and its byte
+// offset, and the feed goes on with the next file: one bad file does not
+// lose the others.  Every reader stays open until the feed is destroyed, so
+// descriptors still queued in a model may point into an earlier file.
+//
+//   capture_feed feed(paths, timing{}, reader_options);
+//   capture::frame f; std::uint64_t at;
+//   while (feed.next(f, at)) ...
+//   for (const auto &s : feed.files()) if (s.err) ...s.path, s.err.message...
+#ifndef PKTPATH_REPLAY_FEED_HPP
+#define PKTPATH_REPLAY_FEED_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../capture/reader.hpp"
+#include "timeline.hpp"
+
+namespace pktpath::replay {
+
+struct file_status {
+	std::string path;
+	capture::format fmt = capture::format::unknown;
+	bool opened = false;
+	std::uint64_t frames = 0;
+	std::uint64_t bytes = 0; // captured bytes of its frames
+	std::uint64_t size = 0;  // file size
+	capture::error err;      // code none: read to the end
+};
+
+class capture_feed {
+public:
+	// Streaming default: pages more than 16 MiB behind the cursor leave the
+	// resident set, so memory does not grow with the file.
+	static capture::reader_options default_reader_options()
+	{
+		capture::reader_options o;
+		o.release_behind = std::size_t{16} << 20;
+		return o;
+	}
+
+	capture_feed(std::vector<std::string> paths, const timing &t,
+		     const capture::reader_options &ro = default_reader_options())
+		: ro_(ro), clock_(t)
+	{
+		for (std::string &p : paths) {
+			file_status s;
+			s.path = static_cast<std::string &&>(p);
+			files_.push_back(static_cast<file_status &&>(s));
+		}
+	}
+
+	// The next frame and its arrival (ns); false when every file is done.
+	bool next(capture::frame &f, std::uint64_t &arrival)
+	{
+		for (;;) {
+			if (cur_ && cur_->next(f)) {
+				file_status &s = files_[at_ - 1];
+				++s.frames;
+				s.bytes += f.caplen;
+				if (frames_++ == 0)
+					first_linktype_ = f.linktype;
+				arrival = clock_.arrival(f.ts_ns, f.origlen);
+				return true;
+			}
+			if (cur_) {
+				files_[at_ - 1].err = cur_->err();
+				done_bytes_ += cur_->size();
+				cur_ = nullptr;
+			}
+			if (at_ == files_.size())
+				return false;
+			open_next();
+		}
+	}
+
+	const std::vector<file_status> &files() const { return files_; }
+	bool failed() const
+	{
+		for (const file_status &s : files_)
+			if (s.err)
+				return true;
+		return false;
+	}
+	std::uint64_t frames() const { return frames_; }
+	// Progress: bytes of the files walked so far.
+	std::uint64_t position() const { return done_bytes_ + (cur_ ? cur_->position() : 0); }
+	// The first frame's link type (Ethernet before any frame).
+	std::uint32_t first_linktype() const { return first_linktype_; }
+
+private:
+	void open_next()
+	{
+		file_status &s = files_[at_++];
+		readers_.push_back(std::make_unique<capture::reader>(ro_));
+		capture::reader &r = *readers_.back();
+		if (!r.open(s.path.c_str())) {
+			s.err = r.err();
+			s.fmt = r.fmt();
+			return;
+		}
+		s.opened = true;
+		s.fmt = r.fmt();
+		s.size = r.size();
+		clock_.start_file();
+		cur_ = &r;
+	}
+
+	capture::reader_options ro_;
+	timeline clock_;
+	std::vector<file_status> files_;
+	std::vector<std::unique_ptr<capture::reader>> readers_;
+	capture::reader *cur_ = nullptr;
+	std::size_t at_ = 0; // files opened so far
+	std::uint64_t frames_ = 0;
+	std::uint64_t done_bytes_ = 0;
+	std::uint32_t first_linktype_ = 1;
+};
+
+} // namespace pktpath::replay
+
+#endif // PKTPATH_REPLAY_FEED_HPP

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
+// The deterministic replay: a discrete-event simulation of the receive path
+// of model.hpp on a virtual clock, built from pktpath's own pieces: the RX
+// ring is a spsc_ring, the NIC interrupt an irq_line, every CPU a
+// poll_group<manual_clock> (net_rx_action: weight, budget, time limit,
+// time_squeeze), the per-CPU queues backlog<> (enqueue_to_backlog's drop
+// rule), steering an rps_map.  Same frames, arrival times and knobs: same
+// result, bit for bit (one thread, no wall clock, no randomness).
+//
+// The model, step by step:
+//  - A frame reaches the NIC at its arrival time (timeline.hpp).  The ring
+//    takes it or it is dropped (rx_missed).  The interrupt, if enabled,
+//    fires: it schedules the NIC's NAPI on CPU 0 and is masked.
+//  - CPU 0 runs net_rx_action rounds back to back while it has scheduled
+//    NAPIs.  Polling the NIC costs poll_cost_ns per frame; each polled frame
+//    is steered by its RSS hash (reciprocal_scale, hash 0 stays on CPU 0) to
+//    a CPU's backlog, which drops it when it already holds more than
+//    max_backlog frames.  A poll that does less than its weight completes
+//    and re-enables the interrupt (which fires again if frames are waiting).
+//  - A CPU's backlog NAPI processes frames at cost_ns each, up to its weight
+//    per poll; each processed frame goes through l3, l4, deliver (or ends at
+//    unclassified when it has no flow key).  A backlog that was idle is
+//    woken by the IPI CPU 0 sends at the end of its round, as
+//    net_rps_action_and_irq_enable() does; frames keep queueing meanwhile.
+//  - Time on a CPU advances only by the costs of the frames it handles, and
+//    jumps forward when it is idle.  Between two frames of a round it does
+//    not advance: rounds, polls, interrupts and IPIs cost nothing.
+//
+// Exactness: every queue decision uses the queue's state at the virtual time
+// of the decision.  CPU 0 never depends on other CPUs, so it runs ahead; a
+// CPU k > 0 runs a round only once CPU 0's clock has passed the round's
+// latest possible end, so every frame RPS sends it before then is known.
+//
+// Not modelled: multi-queue RSS (one RX queue), GRO merging, the softirq
+// restart limit and ksoftirqd, flow limit, RFS, IRQ and IPI latency,
+// cache effects; costs do not depend on frame size or protocol.
+#ifndef PKTPATH_REPLAY_SIM_HPP
+#define PKTPATH_REPLAY_SIM_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "../capture/frame.hpp"
+#include "../poll/backlog.hpp"
+#include "../poll/clock.hpp"
+#include "../poll/group.hpp"
+#include "../poll/irq.hpp"
+#include "../poll/napi.hpp"
+#include "../poll/rps.hpp"
+#include "../ring/ring.hpp"
+#include "model.hpp"
+
+namespace pktpath::replay {
+
+class sim_engine {
+public:
+	sim_engine(const knobs &k, table_type &t, drop_sink sink = {})
+		: k_(k),
+		  t_(t),
+		  sink_(sink),
+		  ring_(k.ring),
+		  nic_napi_(&sim_engine::nic_poll_thunk, &sim_engine::nic_rearm_thunk, this, k.weight),
+		  irq_(nic_napi_)
+	{
+		for (unsigned i = 0; i < k.cpus; i++)
+			cpus_.push_back(std::make_unique<cpu>(k, this, i));
+		for (auto &c : cpus_)
+			backlogs_.push_back(&c->bl);
+		rps_ = rps_map<backlog_type>(backlogs_.data(), k.cpus);
+		cpus_[0]->group.add(nic_napi_);
+		round_max_ = static_cast<std::uint64_t>(k.weight) * k.cost_ns;
+	}
+	sim_engine(const sim_engine &) = delete;
+	sim_engine &operator=(const sim_engine &) = delete;
+
+	bool valid() const
+	{
+		for (const auto &c : cpus_)
+			if (!c->bl.valid())
+				return false;
+		return ring_.valid();
+	}
+
+	// Replays everything src yields; Source has
+	// `bool next(capture::frame &, std::uint64_t &arrival_ns)` with
+	// non-decreasing arrivals.  Call once.
+	template <class Source>
+	void run(Source &src, classifier &cls)
+	{
+		src_ = &src;
+		pull_ = [](void *s, capture::frame &f, std::uint64_t &at) { return static_cast<Source *>(s)->next(f, at); };
+		cls_ = &cls;
+		pull();
+		cpu &c0 = *cpus_[0];
+		for (;;) {
+			if (c0.group.pending()) {
+				c0.group.poll_round();
+				for (std::size_t k = 1; k < cpus_.size(); k++)
+					cpus_[k]->in.seal(now(c0)); // the IPIs of this round
+			} else if (have_next_) {
+				// Idle until the next frame reaches the NIC.
+				if (next_at_ > now(c0))
+					advance(c0, next_at_ - now(c0));
+				arrive_until(now(c0));
+			} else {
+				break;
+			}
+			// CPU 0 steers its next frame after paying its poll cost: with
+			// a cost, everything up to now is known; without, only what
+			// came before now.
+			if (k_.poll_cost_ns != 0)
+				catch_up(now(c0));
+			else if (now(c0) != 0)
+				catch_up(now(c0) - 1);
+		}
+		catch_up(~std::uint64_t{0});
+	}
+
+	run_stats stats()
+	{
+		run_stats s = st_;
+		s.nic.rx_missed = ring_.drops();
+		s.nic.irqs = irq_.fired();
+		for (auto &c : cpus_) {
+			const softnet_stat g = c->group.stats();
+			cpu_stats cs = c->st;
+			cs.dropped = c->bl.dropped();
+			cs.time_squeeze = g.time_squeeze;
+			cs.budget_exhausted = g.budget_exhausted;
+			cs.time_exhausted = g.time_exhausted;
+			cs.polls = g.polls;
+			cs.rounds = g.rounds;
+			s.end_ns = now(*c) > s.end_ns ? now(*c) : s.end_ns;
+			s.cpus.push_back(cs);
+		}
+		return s;
+	}
+
+private:
+	struct deliver_fn {
+		sim_engine *e;
+		unsigned cpu;
+		void operator()(frame_desc &d) const { e->deliver(cpu, d); }
+	};
+	using backlog_type = backlog<frame_desc, deliver_fn>;
+
+	// Frames RPS sent from CPU 0 to another CPU, in order: when CPU 0
+	// enqueued each (t) and when its IPI would wake that CPU (wake: the end
+	// of CPU 0's round, set by seal()).  Pre-sized; it grows (doubling)
+	// only if CPU 0 runs further ahead than a few rounds' worth of frames.
+	class handoff {
+	public:
+		struct item {
+			std::uint64_t t;
+			std::uint64_t wake;
+			frame_desc d;
+		};
+
+		explicit handoff(std::size_t capacity) : v_(capacity) {}
+
+		bool empty() const { return n_ == 0; }
+		const item &front() const { return v_[head_]; }
+		void pop()
+		{
+			head_ = (head_ + 1) & (v_.size() - 1);
+			--n_;
+			unsealed_ -= unsealed_ > n_;
+		}
+		void push(std::uint64_t t, const frame_desc &d)
+		{
+			if (n_ == v_.size())
+				grow();
+			v_[(head_ + n_) & (v_.size() - 1)] = item{t, ~std::uint64_t{0}, d};
+			++n_;
+			++unsealed_;
+		}
+		void seal(std::uint64_t wake)
+		{
+			for (; unsealed_ != 0; --unsealed_)
+				v_[(head_ + n_ - unsealed_) & (v_.size() - 1)].wake = wake;
+		}
+
+	private:
+		void grow()
+		{
+			std::vector<item> w(v_.size() * 2);
+			for (std::size_t i = 0; i < n_; i++)
+				w[i] = v_[(head_ + i) & (v_.size() - 1)];
+			v_.swap(w);
+			head_ = 0;
+		}
+
+		std::vector<item> v_; // a power of two
+		std::size_t head_ = 0, n_ = 0, unsealed_ = 0;
+	};
+
+	struct cpu {
+		poll_group<manual_clock> group;
+		backlog_type bl;
+		handoff in;
+		std::uint64_t ready_at = 0; // an idle backlog's wake-up IPI
+		cpu_stats st;
+
+		cpu(const knobs &k, sim_engine *e, unsigned i)
+			: group(poll_config{k.budget, std::chrono::microseconds(k.time_limit_us)}),
+			  bl(deliver_fn{e, i}, k.max_backlog, k.weight),
+			  in(ring_header::round_up_capacity(4 * (k.ring + static_cast<std::uint32_t>(k.weight) + 1024)))
+		{
+			group.add(bl.as_napi());
+		}
+	};
+
+	static std::uint64_t now(cpu &c) { return static_cast<std::uint64_t>(c.group.clock().now().time_since_epoch().count()); }
+	static void advance(cpu &c, std::uint64_t ns) { c.group.clock().advance(std::chrono::nanoseconds(ns)); }
+
+	void count(const frame_desc &d, unsigned stage)
+	{
+		if (d.row != frame_desc::no_row)
+			t_.add(d.row, stage, d.origlen);
+	}
+
+	// The next frame.  Frames are read, classified and counted on the wire
+	// a batch ahead of their arrival events: the table look-ups of a batch
+	// run back to back, so the CPU overlaps their cache misses, which one
+	// look-up per event (with a whole model step in between) cannot.
+	void pull()
+	{
+		if (ahead_at_ == ahead_n_) {
+			ahead_at_ = ahead_n_ = 0;
+			capture::frame f;
+			while (ahead_n_ < lookahead && pull_(src_, f, ahead_[ahead_n_].at)) {
+				arrival &a = ahead_[ahead_n_++];
+				a.d = (*cls_)(f);
+				count(a.d, rx_path::wire);
+			}
+		}
+		have_next_ = ahead_at_ < ahead_n_;
+		if (have_next_) {
+			next_at_ = ahead_[ahead_at_].at;
+			next_ = ahead_[ahead_at_++].d;
+		}
+	}
+
+	// Frames arriving at or before t reach the NIC, in order.
+	void arrive_until(std::uint64_t t)
+	{
+		while (have_next_ && next_at_ <= t) {
+			const frame_desc &d = next_;
+			++st_.frames;
+			st_.file_bytes += d.caplen;
+			st_.span_ns = next_at_;
+			if (ring_.enqueue(d)) {
+				count(d, rx_path::rx_ring);
+				const std::uint64_t used = ring_.size();
+				st_.nic.ring_peak = used > st_.nic.ring_peak ? used : st_.nic.ring_peak;
+			} else {
+				sink_(d, rx_path::rx_ring);
+			}
+			if (irq_.enabled()) // masked: raising would change nothing
+				irq_.raise();
+			pull();
+		}
+	}
+
+	static int nic_poll_thunk(void *self, int budget) { return static_cast<sim_engine *>(self)->nic_poll(budget); }
+	static void nic_rearm_thunk(void *self) { static_cast<sim_engine *>(self)->nic_rearm(); }
+
+	// The driver's poll on CPU 0.
+	int nic_poll(int budget)
+	{
+		cpu &c0 = *cpus_[0];
+		int work = 0;
+		while (work < budget) {
+			arrive_until(now(c0));
+			frame_desc d;
+			if (!ring_.dequeue(d))
+				break;
+			advance(c0, k_.poll_cost_ns);
+			c0.st.busy_ns += k_.poll_cost_ns;
+			count(d, rx_path::napi_poll);
+			const std::uint32_t to = rps_.select(d.hash);
+			if (to == 0)
+				enqueue(0, d);
+			else
+				cpus_[to]->in.push(now(c0), d);
+			++work;
+		}
+		return work;
+	}
+
+	// napi_complete_done re-enabled the interrupt: it fires at once if the
+	// ring filled meanwhile.
+	void nic_rearm()
+	{
+		cpu &c0 = *cpus_[0];
+		irq_.enable([&] {
+			arrive_until(now(c0));
+			return !ring_.empty();
+		});
+	}
+
+	// enqueue_to_backlog on CPU `to`.
+	void enqueue(unsigned to, const frame_desc &d)
+	{
+		cpu &c = *cpus_[to];
+		if (c.bl.enqueue(d)) {
+			count(d, rx_path::backlog);
+			const std::uint64_t q = c.bl.qlen();
+			c.st.backlog_peak = q > c.st.backlog_peak ? q : c.st.backlog_peak;
+		} else {
+			sink_(d, rx_path::backlog);
+		}
+	}
+
+	// Frames CPU 0 steered to CPU k up to time t enter its backlog.
+	void take_handoffs(unsigned k, std::uint64_t t)
+	{
+		handoff &in = cpus_[k]->in;
+		while (!in.empty() && in.front().t <= t) {
+			const frame_desc d = in.front().d;
+			in.pop();
+			enqueue(k, d);
+		}
+	}
+
+	// process_backlog handing one frame to the stack on CPU k.
+	void deliver(unsigned k, frame_desc &d)
+	{
+		cpu &c = *cpus_[k];
+		advance(c, k_.cost_ns);
+		c.st.busy_ns += k_.cost_ns;
+		++c.st.processed;
+		if (pktpath_status_has_key(d.status)) {
+			count(d, rx_path::l3);
+			count(d, rx_path::l4);
+			count(d, rx_path::deliver);
+		} else {
+			count(d, rx_path::unclassified);
+		}
+		if (k != 0)
+			take_handoffs(k, now(c));
+	}
+
+	// Runs CPUs 1.. as far as the frames CPU 0 produced up to `known`
+	// (inclusive) allow.
+	void catch_up(std::uint64_t known)
+	{
+		for (unsigned k = 1; k < cpus_.size(); k++) {
+			cpu &c = *cpus_[k];
+			for (;;) {
+				const std::uint64_t t = now(c);
+				if (c.group.pending()) {
+					const std::uint64_t start = t > c.ready_at ? t : c.ready_at;
+					if (start + round_max_ > known || start + round_max_ < start)
+						break;
+					take_handoffs(k, start);
+					advance(c, start - t);
+					c.group.poll_round();
+				} else if (!c.in.empty()) {
+					const std::uint64_t at = c.in.front().t;
+					if (at > known)
+						break;
+					if (at > t)
+						advance(c, at - t);
+					c.ready_at = c.in.front().wake;
+					take_handoffs(k, now(c));
+				} else {
+					break;
+				}
+			}
+		}
+	}
+
+	knobs k_;
+	table_type &t_;
+	drop_sink sink_;
+	spsc_ring<frame_desc> ring_; // the NIC's RX descriptors
+	napi nic_napi_;
+	irq_line irq_;
+	std::vector<std::unique_ptr<cpu>> cpus_;
+	std::vector<backlog_type *> backlogs_;
+	rps_map<backlog_type> rps_{nullptr, 0};
+	std::uint64_t round_max_ = 0; // longest backlog round: weight x cost
+
+	void *src_ = nullptr;
+	bool (*pull_)(void *, capture::frame &, std::uint64_t &) = nullptr;
+	classifier *cls_ = nullptr;
+	static constexpr unsigned lookahead = 32;
+	struct arrival {
+		std::uint64_t at;
+		frame_desc d;
+	};
+	arrival ahead_[lookahead];
+	unsigned ahead_at_ = 0, ahead_n_ = 0;
+	bool have_next_ = false;
+	std::uint64_t next_at_ = 0;
+	frame_desc next_{};
+	run_stats st_;
+};
+
+} // namespace pktpath::replay
+
+#endif // PKTPATH_REPLAY_SIM_HPP

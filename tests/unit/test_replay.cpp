@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
+// The replay model (replay/sim.hpp) against hand-computed scenarios, its
+// determinism and conservation on the bundled captures, the timeline, the
+// flow filter, and the report's summary.
+#include <catch2/catch.hpp>
+
+#include <pktpath/capture/synth.hpp>
+#include <pktpath/hash/toeplitz.hpp>
+#include <pktpath/poll/rps.hpp>
+#include <pktpath/replay/feed.hpp>
+#include <pktpath/replay/filter.hpp>
+#include <pktpath/replay/model.hpp>
+#include <pktpath/replay/report.hpp>
+#include <pktpath/replay/sim.hpp>
+#include <pktpath/replay/timeline.hpp>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+using namespace pktpath;
+using namespace pktpath::replay;
+using pktpath::synth::builder;
+using pktpath::synth::bytes;
+
+namespace {
+
+using v4 = std::array<std::uint8_t, 4>;
+const v4 client = {198, 51, 100, 7};
+const v4 server = {203, 0, 113, 10};
+
+bytes udp_frame(unsigned sport) { return builder().eth(0x0800).ipv4(client, server, 17).udp(sport, 9000).payload(18).finish(); }
+
+flow_key udp_key(unsigned sport)
+{
+	flow_key k{};
+	std::memcpy(k.src, client.data(), 4);
+	std::memcpy(k.dst, server.data(), 4);
+	k.sport = static_cast<std::uint16_t>(sport);
+	k.dport = 9000;
+	k.proto = 17;
+	k.flags = PKTPATH_KEY_IPV4 | PKTPATH_KEY_PORTS;
+	return k;
+}
+
+// Frames with arrival times given by the test.
+struct scripted {
+	std::vector<bytes> frames;
+	std::vector<std::uint64_t> at;
+	std::size_t i = 0;
+
+	void add(const bytes &f, std::uint64_t t)
+	{
+		frames.push_back(f);
+		at.push_back(t);
+	}
+	bool next(capture::frame &f, std::uint64_t &a)
+	{
+		if (i == frames.size())
+			return false;
+		f = capture::frame{};
+		f.data = frames[i].data();
+		f.caplen = f.origlen = static_cast<std::uint32_t>(frames[i].size());
+		f.linktype = PKTPATH_LINKTYPE_ETHERNET;
+		f.ts_ns = at[i];
+		f.index = i + 1;
+		a = at[i++];
+		return true;
+	}
+};
+
+struct run_result {
+	table_snapshot snap;
+	run_stats st;
+	std::vector<std::uint64_t> dropped_rows[stage_count_v<rx_path>];
+};
+
+template <class Source>
+run_result simulate(const knobs &k, Source &src, const flow_filter *filter = nullptr)
+{
+	table_type t = table_type::create(1024);
+	REQUIRE(t.ok());
+	run_result r;
+	drop_sink sink{[](void *ctx, const frame_desc &d, unsigned stage) {
+			       static_cast<run_result *>(ctx)->dropped_rows[stage].push_back(d.row);
+		       },
+		       &r};
+	sim_engine e(k, t, sink);
+	REQUIRE(e.valid());
+	classifier::options co;
+	co.filter = filter;
+	classifier cls(t, co);
+	e.run(src, cls);
+	r.st = e.stats();
+	r.snap = table_snapshot(t.view());
+	return r;
+}
+
+std::uint64_t at_stage(const run_result &r, unsigned stage) { return r.snap.total(stage).packets; }
+
+std::string source_path(const char *rel) { return std::string(PKTPATH_SOURCE_DIR) + "/" + rel; }
+
+} // namespace
+
+TEST_CASE("the flows of the scenarios hash to the CPUs the comments say", "[replay]")
+{
+	// RPS with 2 CPUs: reciprocal_scale(toeplitz, 2) is the hash's top bit.
+	CHECK(reciprocal_scale(toeplitz_hash()(udp_key(5003)), 2) == 0);
+	CHECK(reciprocal_scale(toeplitz_hash()(udp_key(5001)), 2) == 1);
+}
+
+TEST_CASE("one CPU: ring and backlog drops of a burst, computed by hand", "[replay]")
+{
+	// ring 4, 1 CPU, weight 64, budget 300, max_backlog 2, poll 100 ns, stack 1000 ns.
+	// Ten frames of one flow all arrive at t=0.
+	//  t=0     the ring takes f1..f4; f5..f10 find it full: 6 rx_ring drops.  The
+	//          first arrival fires the interrupt (1 irq), which then stays masked.
+	//  round 1 (CPU 0 at 0): NIC poll, quota 64:
+	//          f1 polled, t=100, backlog qlen 0 <= 2: taken (qlen 1, backlog NAPI scheduled)
+	//          f2 t=200 qlen 1 <= 2: taken (2);  f3 t=300 qlen 2 <= 2: taken (3)
+	//          f4 t=400 qlen 3 > 2: dropped (1 backlog drop)
+	//          ring empty: 4 < 64, the NAPI completes, the interrupt is re-enabled (ring empty).
+	//  round 2 (at 400): backlog poll: f1..f3 processed at 1000 ns each: t=1400, 2400, 3400.
+	// So: 10 on the wire, 4 in the ring, 3 delivered, 6 + 1 dropped, CPU 0 ends at 3400 ns.
+	knobs k;
+	k.ring = 4;
+	k.cpus = 1;
+	k.max_backlog = 2;
+	k.poll_cost_ns = 100;
+	k.cost_ns = 1000;
+	scripted src;
+	for (int i = 0; i < 10; i++)
+		src.add(udp_frame(5001), 0);
+	const run_result r = simulate(k, src);
+	CHECK(at_stage(r, rx_path::wire) == 10);
+	CHECK(at_stage(r, rx_path::rx_ring) == 4);
+	CHECK(at_stage(r, rx_path::napi_poll) == 4);
+	CHECK(at_stage(r, rx_path::backlog) == 3);
+	CHECK(at_stage(r, rx_path::deliver) == 3);
+	CHECK(r.dropped_rows[rx_path::rx_ring].size() == 6);
+	CHECK(r.dropped_rows[rx_path::backlog].size() == 1);
+	CHECK(r.st.nic.rx_missed == 6);
+	CHECK(r.st.nic.irqs == 1);
+	CHECK(r.st.nic.ring_peak == 4);
+	REQUIRE(r.st.cpus.size() == 1);
+	CHECK(r.st.cpus[0].processed == 3);
+	CHECK(r.st.cpus[0].dropped == 1);
+	CHECK(r.st.cpus[0].backlog_peak == 3);
+	CHECK(r.st.cpus[0].time_squeeze == 0);
+	CHECK(r.st.cpus[0].busy_ns == 4 * 100 + 3 * 1000);
+	CHECK(r.st.end_ns == 3400);
+	const outcome o = summarize(r.snap);
+	CHECK(o.frames == 10);
+	CHECK(o.delivered == 3);
+	CHECK(o.dropped == 7);
+	CHECK(o.unclassified == 0);
+	CHECK(o.flows == 1);
+}
+
+TEST_CASE("two CPUs: RPS, the IPI at the end of CPU 0's round, a budget squeeze, computed by hand", "[replay]")
+{
+	// ring 8, 2 CPUs, weight 2, budget 3, max_backlog 0 (a backlog takes a frame
+	// only when empty), poll 100 ns, stack 300 ns.  Flow A (sport 5003) hashes to
+	// CPU 0, flow B (sport 5001) to CPU 1.  A1 B1 B2 B3 arrive at 0, B4 at 1000.
+	//  t=0     all four enter the ring; the interrupt fires (irq 1).
+	//  CPU 0 round 1 (at 0, budget 3): NIC poll, quota 2:
+	//          A1 t=100 -> backlog0 (empty: taken, its NAPI scheduled)
+	//          B1 t=200 -> CPU 1 (sent at 200); 2 = weight: repolled.  budget 3-2 = 1.
+	//          The round ends (list empty); CPU 0's IPI to CPU 1 goes out at 200.
+	//  CPU 1:  B1 enters its empty backlog at 200, which waits for the IPI (200).
+	//  CPU 0 round 2 (at 200): backlog0: A1 delivered at 500 (1 < 2: complete);
+	//          budget 3-1 = 2.  NIC: B2 t=600, B3 t=700 sent to CPU 1; 2 = weight:
+	//          repolled; budget 2-2 = 0: the round stops, time_squeeze 1 (budget).
+	//          The IPIs of this round go out at 700.
+	//  CPU 0 round 3 (at 700): NIC poll finds the ring empty: completes, re-armed.
+	//  CPU 1 (at 200): B1 delivered at 500; backlog empty, completes.  B2 enters
+	//          the empty backlog at 600 but the NAPI waits for the IPI at 700;
+	//          B3 arrives at 700 and finds B2 still queued: 1 > 0, dropped.
+	//          At 700: B2 delivered at 1000; empty again.
+	//  t=1000  B4 reaches the idle NIC: irq 2; CPU 0 polls it, t=1100, sent to CPU 1
+	//          (IPI at 1100); CPU 1 delivers it at 1400.
+	// So: A 1 delivered; B 4 on the wire, 3 delivered, 1 dropped at backlog.
+	knobs k;
+	k.ring = 8;
+	k.cpus = 2;
+	k.weight = 2;
+	k.budget = 3;
+	k.max_backlog = 0;
+	k.poll_cost_ns = 100;
+	k.cost_ns = 300;
+	scripted src;
+	src.add(udp_frame(5003), 0);
+	for (int i = 0; i < 3; i++)
+		src.add(udp_frame(5001), 0);
+	src.add(udp_frame(5001), 1000);
+	const run_result r = simulate(k, src);
+	CHECK(at_stage(r, rx_path::wire) == 5);
+	CHECK(at_stage(r, rx_path::rx_ring) == 5);
+	CHECK(at_stage(r, rx_path::napi_poll) == 5);
+	CHECK(at_stage(r, rx_path::backlog) == 4);
+	CHECK(at_stage(r, rx_path::deliver) == 4);
+	CHECK(r.dropped_rows[rx_path::backlog].size() == 1);
+	CHECK(r.st.nic.irqs == 2);
+	REQUIRE(r.st.cpus.size() == 2);
+	CHECK(r.st.cpus[0].processed == 1);
+	CHECK(r.st.cpus[0].time_squeeze == 1);
+	CHECK(r.st.cpus[0].budget_exhausted == 1);
+	CHECK(r.st.cpus[1].processed == 3);
+	CHECK(r.st.cpus[1].dropped == 1);
+	CHECK(r.st.end_ns == 1400);
+	// Per flow: B lost its frame between napi_poll and backlog.
+	REQUIRE(r.snap.flow_count() == 2);
+	for (std::size_t i = 0; i < r.snap.flow_count(); i++) {
+		const flow_key key = r.snap.key_as<flow_key>(i);
+		const bool b = key.sport == 5001;
+		CHECK(r.snap.at(i, rx_path::napi_poll).packets == (b ? 4u : 1u));
+		CHECK(r.snap.at(i, rx_path::backlog).packets == (b ? 3u : 1u));
+	}
+}
+
+TEST_CASE("the time limit squeezes a round, computed by hand", "[replay]")
+{
+	// ring 8, 1 CPU, weight 2, budget 300, time limit 1 us, poll 600 ns, stack 0.
+	// Four frames at 0.
+	//  round 1 (at 0, limit 1000): NIC: f1 t=600 (backlog NAPI scheduled), f2 t=1200;
+	//          2 = weight: repolled; 1200 >= 1000: squeezed (time).
+	//  round 2 (at 1200, limit 2200): backlog: f1 f2 delivered (cost 0), 2 = weight:
+	//          repolled.  NIC: f3 t=1800, f4 t=2400 (the backlog, already scheduled,
+	//          is marked MISSED); repolled; 2400 >= 2200: squeezed (time).
+	//  round 3: backlog delivers f3 f4 (repolled); NIC finds the ring empty: completes.
+	//  round 4: backlog finds nothing but was MISSED: polled once more in round 5.
+	knobs k;
+	k.ring = 8;
+	k.cpus = 1;
+	k.weight = 2;
+	k.time_limit_us = 1;
+	k.poll_cost_ns = 600;
+	k.cost_ns = 0;
+	scripted src;
+	for (int i = 0; i < 4; i++)
+		src.add(udp_frame(5001), 0);
+	const run_result r = simulate(k, src);
+	CHECK(at_stage(r, rx_path::deliver) == 4);
+	CHECK(r.st.cpus[0].time_squeeze == 2);
+	CHECK(r.st.cpus[0].time_exhausted == 2);
+	CHECK(r.st.cpus[0].budget_exhausted == 0);
+	CHECK(r.st.cpus[0].rounds == 5);
+	CHECK(r.st.cpus[0].polls == 7);
+	CHECK(r.st.end_ns == 2400);
+}
+
+TEST_CASE("unclassified frames traverse the ring and can be dropped there", "[replay]")
+{
+	// An ARP frame has no flow key: it takes a ring slot like any frame.  With
+	// a 2-slot ring and 3 frames at once, the third (ARP) is dropped at the ring:
+	// a drop, not unclassified.  The first ARP reaches its CPU and ends
+	// unclassified (unsupported_l3), never reaching l3.
+	knobs k;
+	k.ring = 2;
+	k.cpus = 1;
+	scripted src;
+	const bytes arp = builder().eth(0x0806).raw({0, 1, 8, 0, 6, 4, 0, 1}).zeros(20).finish();
+	src.add(arp, 0);
+	src.add(udp_frame(5001), 0);
+	src.add(arp, 0);
+	const run_result r = simulate(k, src);
+	const outcome o = summarize(r.snap);
+	CHECK(o.frames == 3);
+	CHECK(o.unclassified == 1);
+	CHECK(o.by_status[PKTPATH_UNSUPPORTED_L3] == 1);
+	CHECK(o.delivered == 1);
+	CHECK(o.dropped == 1);
+	CHECK(r.snap.unclassified(PKTPATH_UNSUPPORTED_L3, rx_path::wire).packets == 2);
+	CHECK(r.snap.unclassified(PKTPATH_UNSUPPORTED_L3, rx_path::rx_ring).packets == 1);
+	CHECK(r.snap.unclassified(PKTPATH_UNSUPPORTED_L3, rx_path::l3).packets == 0);
+}
+
+TEST_CASE("a filter counts only matching frames but replays them all", "[replay]")
+{
+	// Same burst as the one-CPU scenario, with flow A frames interleaved: the
+	// filter keeps B's counts only, while A still occupies the ring.
+	knobs k;
+	k.ring = 4;
+	k.cpus = 1;
+	scripted src;
+	for (int i = 0; i < 4; i++) {
+		src.add(udp_frame(5003), 0);
+		src.add(udp_frame(5001), 0);
+	}
+	flow_filter f;
+	char why[96];
+	REQUIRE(f.set("sport", "5001", why, sizeof why));
+	const run_result r = simulate(k, src, &f);
+	CHECK(r.st.frames == 8);
+	CHECK(at_stage(r, rx_path::wire) == 4);
+	// A1 B1 A2 B2 fill the ring: B3 and B4 are dropped.
+	CHECK(at_stage(r, rx_path::rx_ring) == 2);
+	CHECK(r.dropped_rows[rx_path::rx_ring].size() == 2);
+	CHECK(r.st.nic.rx_missed == 4);
+}
+
+TEST_CASE("the bundled captures: conservation, determinism, expected drop sites", "[replay]")
+{
+	for (const char *name : {"examples/captures/mix.pcap", "examples/captures/drops.pcap"}) {
+		INFO(name);
+		std::string js[2];
+		for (int pass = 0; pass < 2; pass++) {
+			capture_feed feed({source_path(name)}, timing{});
+			const knobs k;
+			table_type t = table_type::create(4096);
+			sim_engine e(k, t);
+			classifier cls(t, {});
+			e.run(feed, cls);
+			REQUIRE_FALSE(feed.failed());
+			report_data rd;
+			rd.st = e.stats();
+			rd.files = feed.files();
+			rd.snap = table_snapshot(t.view());
+			const outcome o = summarize(rd.snap);
+			CHECK(o.frames == feed.frames());
+			CHECK(o.frames == o.delivered + o.dropped + o.unclassified);
+			std::uint64_t by_status = 0;
+			for (std::uint64_t n : o.by_status)
+				by_status += n;
+			CHECK(by_status == o.unclassified);
+			if (std::string(name).find("drops") != std::string::npos) {
+				CHECK(o.drops[0].frames > 0); // wire -> rx_ring
+				CHECK(o.drops[2].frames > 0); // napi_poll -> backlog
+				CHECK(o.drops[0].frames == rd.st.nic.rx_missed);
+				CHECK(o.drops[2].frames == rd.st.cpus[0].dropped + rd.st.cpus[1].dropped);
+				CHECK(o.unclassified == 30);
+			} else {
+				CHECK(o.dropped == 0);
+			}
+			js[pass] = report_json(rd);
+			// The wall-clock section is the only one that may differ.
+			const std::size_t run = js[pass].find(",\"run\":");
+			const std::size_t table = js[pass].find(",\"table\":");
+			REQUIRE(run != std::string::npos);
+			REQUIRE(table != std::string::npos);
+			js[pass].erase(run, table - run);
+		}
+		CHECK(js[0] == js[1]);
+	}
+}
+
+TEST_CASE("timeline: speed, packet rate, line rate, several files", "[replay]")
+{
+	timing t;
+	REQUIRE(t.parse_speed("2x"));
+	timeline a(t);
+	CHECK(a.arrival(1000000, 60) == 0);
+	CHECK(a.arrival(1001000, 60) == 500);
+	CHECK(a.arrival(1000500, 60) == 500); // backwards: with the frame before
+	a.start_file();                        // a file that starts later keeps its gap
+	CHECK(a.arrival(1005000, 60) == 2500);
+	a.start_file(); // one that starts earlier follows back to back
+	CHECK(a.arrival(1000000, 60) == 2500);
+	CHECK(a.arrival(1000100, 60) == 2550);
+
+	REQUIRE(t.parse_rate("2Mpps"));
+	timeline b(t);
+	CHECK(b.arrival(77, 60) == 0);
+	CHECK(b.arrival(0, 60) == 500);
+	CHECK(b.arrival(0, 60) == 1000);
+
+	REQUIRE(t.parse_rate("10Gbps"));
+	timeline c(t);
+	CHECK(c.arrival(0, 60) == 0);
+	CHECK(c.arrival(0, 60) == 67); // 84 bytes at 10 Gbit/s: 67.2 ns
+	CHECK(c.arrival(0, 1514) == 134);
+	CHECK(c.arrival(0, 60) == 134 + 1230); // 1538 bytes: 1230.4 ns
+
+	CHECK_FALSE(t.parse_speed("fast"));
+	CHECK_FALSE(t.parse_speed("0x"));
+	CHECK_FALSE(t.parse_rate("1Mbananas"));
+	CHECK(t.parse_speed("max"));
+	CHECK(t.k == timing::kind::asap);
+}
+
+TEST_CASE("flow filter: protocol, prefixes, ports, VLAN", "[replay]")
+{
+	char why[96];
+	auto parsed = [](const bytes &f) { return pktpath::parse(f.data(), f.size(), PKTPATH_LINKTYPE_ETHERNET, parse_flags::vlan); };
+	const auto udp = parsed(udp_frame(5001));
+	const auto tagged = parsed(builder().eth(0x8100).vlan(42, 0x0800).ipv4(client, server, 6).tcp(1, 443).payload(10).finish());
+	const std::array<std::uint8_t, 16> a6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	const std::array<std::uint8_t, 16> b6 = {0x20, 0x01, 0x0d, 0xb9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+	const auto v6 = parsed(builder().eth(0x86dd).ipv6(a6, b6, 17).udp(53, 5353).payload(10).finish());
+	const auto arp = parsed(builder().eth(0x0806).raw({0, 1, 8, 0, 6, 4, 0, 1}).zeros(20).finish());
+
+	flow_filter none;
+	CHECK(none.empty());
+	CHECK(none.match(arp));
+
+	flow_filter f;
+	REQUIRE(f.set("proto", "udp", why, sizeof why));
+	CHECK(f.match(udp));
+	CHECK(f.match(v6));
+	CHECK_FALSE(f.match(tagged));
+	CHECK_FALSE(f.match(arp));
+
+	flow_filter p;
+	REQUIRE(p.set("dst", "203.0.112.0/23", why, sizeof why));
+	CHECK(p.match(udp));
+	REQUIRE(p.set("dst", "203.0.112.0/24", why, sizeof why));
+	CHECK_FALSE(p.match(udp));
+	flow_filter h;
+	REQUIRE(h.set("host", "2001:db8::/32", why, sizeof why));
+	CHECK(h.match(v6));   // source matches
+	CHECK_FALSE(h.match(udp));
+	REQUIRE(h.set("host", "2001:db9::/32", why, sizeof why));
+	CHECK(h.match(v6));   // destination matches
+	REQUIRE(h.set("src", "2001:db9::/32", why, sizeof why));
+	CHECK_FALSE(h.match(v6));
+
+	flow_filter ports;
+	REQUIRE(ports.set("port", "9000", why, sizeof why));
+	CHECK(ports.match(udp));
+	REQUIRE(ports.set("sport", "5001", why, sizeof why));
+	CHECK(ports.match(udp));
+	REQUIRE(ports.set("dport", "5001", why, sizeof why));
+	CHECK_FALSE(ports.match(udp));
+
+	flow_filter vl;
+	REQUIRE(vl.set("vlan", "42", why, sizeof why));
+	CHECK(vl.match(tagged));
+	CHECK_FALSE(vl.match(udp));
+	CHECK(vl.text() == "vlan 42");
+
+	CHECK_FALSE(f.set("proto", "bogus", why, sizeof why));
+	CHECK(std::string(why) == "bad proto 'bogus'");
+	CHECK_FALSE(f.set("dst", "10.0.0.0/33", why, sizeof why));
+	CHECK_FALSE(f.set("port", "65536", why, sizeof why));
+	CHECK_FALSE(f.set("colour", "red", why, sizeof why));
+}
+
+TEST_CASE("knobs are checked", "[replay]")
+{
+	knobs k;
+	CHECK(k.check() == nullptr);
+	k.ring = 500;
+	CHECK(k.check() != nullptr);
+	k = knobs{};
+	k.cpus = 0;
+	CHECK(k.check() != nullptr);
+	k = knobs{};
+	k.weight = 0;
+	CHECK(k.check() != nullptr);
+}
+
+TEST_CASE("a capture that cannot be read does not stop the others", "[replay]")
+{
+	capture_feed feed({"/nonexistent.pcap", source_path("examples/captures/mix.pcap")}, timing{});
+	capture::frame f;
+	std::uint64_t at = 0, n = 0;
+	while (feed.next(f, at))
+		++n;
+	CHECK(n == 316);
+	REQUIRE(feed.files().size() == 2);
+	CHECK_FALSE(feed.files()[0].opened);
+	CHECK(feed.files()[0].err.code == capture::errc::io);
+	CHECK(feed.files()[1].frames == 316);
+	CHECK(feed.failed());
+}
