@@ -9,9 +9,11 @@
 // chosen rate, drops what the RX ring cannot take (as a NIC with no free
 // descriptor does) and raises its interrupt, which fires only while the
 // driver has it enabled.  Each "CPU" is a thread running a poll group
-// (budget 300, 2000 us, weight 64).  A per-stage table shows where frames
-// were dropped: at the RX ring (polling cannot keep up with the rate) or at a
-// backlog (delivery on that CPU cannot keep up with its share).
+// (budget 300, 2000 us, weight 64).  pktpath's per-stage counter table
+// counts every frame, per flow, at each stage it reaches (nic, rx_ring, poll,
+// backlog, deliver), so the report shows where frames were dropped: at the RX
+// ring (polling cannot keep up with the rate) or at a backlog (delivery on
+// that CPU cannot keep up with its share), and which flows lost them.
 //
 //   pktpath-driver [options] [capture.pcap|capture.pcapng]
 //     --rate PPS         frames per second from the NIC; 0 = as fast as it can (200000)
@@ -21,9 +23,7 @@
 //     --max-backlog N    net.core.netdev_max_backlog (1000)
 //     --cost-ns N        work per delivered frame on the RPS CPUs (0)
 //     --busy-poll        idle pollers spin instead of sleeping
-//
-// The per-stage counters here are a minimal struct; they are meant to move to
-// pktpath's per-stage counter table.
+//     --top N            flows listed in the report (10)
 #include <pktpath/capture/reader.hpp>
 #include <pktpath/flow/parse.hpp>
 #include <pktpath/hash/fast.h>
@@ -32,6 +32,9 @@
 #include <pktpath/poll/irq.hpp>
 #include <pktpath/poll/rps.hpp>
 #include <pktpath/ring/ring.hpp>
+#include <pktpath/table/export.hpp>
+#include <pktpath/table/funnel.hpp>
+#include <pktpath/table/stage_table.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -48,11 +51,25 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-// An RX descriptor: where the NIC put the frame.
+// The stages this driver counts at; each names the one before it.
+struct driver_path {
+	enum : unsigned { nic, rx_ring, poll, backlog, deliver };
+	static constexpr pktpath::stage_def stages[] = {
+		{"nic", pktpath::no_pred}, {"rx_ring", nic}, {"poll", rx_ring}, {"backlog", poll}, {"deliver", backlog},
+	};
+};
+
+// Written by the NIC thread, cpu0 and the backlog CPUs at once: shared counters.
+using table_type = pktpath::stage_table<pktpath::flow_key, driver_path, pktpath::shared_counters>;
+
+// An RX descriptor: where the NIC put the frame, and the table row of its
+// flow (or of its parse status, for frames without a key), looked up once
+// when the frame was loaded.
 struct rx_desc {
 	const std::uint8_t *data;
 	std::uint32_t len;
 	std::uint32_t linktype;
+	std::uint64_t row;
 };
 
 struct options {
@@ -63,34 +80,22 @@ struct options {
 	std::uint32_t max_backlog = 1000;
 	std::uint64_t cost_ns = 0;
 	bool busy_poll = false;
+	std::uint64_t top = 10;
 	const char *capture = nullptr;
 };
 
-// Counted by one thread each, read at the end.
-struct stage_counts {
-	std::atomic<std::uint64_t> offered{0};   // NIC: frames that arrived on the wire
-	std::atomic<std::uint64_t> polled{0};    // cpu0: taken off the RX ring
-	std::atomic<std::uint64_t> no_key{0};    // cpu0: no flow key (steered to cpu1, like hash 0)
-};
-
-void add(std::atomic<std::uint64_t> &c, std::uint64_t n)
-{
-	c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); // one writer
-}
-
-// The socket end of the path: spend cost_ns per frame, count it (one
-// counter per RPS CPU, each written by that CPU's thread only).
+// The socket end of the path: spend cost_ns per frame, count it.
 struct deliver {
-	std::atomic<std::uint64_t> *delivered;
+	table_type *table;
 	std::chrono::nanoseconds cost;
-	void operator()(const rx_desc &) const
+	void operator()(const rx_desc &d) const
 	{
 		if (cost.count() != 0) {
 			auto until = clock_type::now() + cost;
 			while (clock_type::now() < until)
 				pktpath::cpu_relax();
 		}
-		add(*delivered, 1);
+		table->add(d.row, driver_path::deliver, d.len);
 	}
 };
 
@@ -102,7 +107,7 @@ struct rx_queue {
 	pktpath::napi napi{*this};
 	pktpath::irq_line irq{napi};
 	pktpath::rps_map<backlog_type> *rps = nullptr;
-	stage_counts *counts = nullptr;
+	table_type *table = nullptr;
 
 	explicit rx_queue(std::uint32_t size) : ring(size) {}
 
@@ -110,7 +115,6 @@ struct rx_queue {
 	{
 		rx_desc d[32];
 		int work = 0;
-		std::uint64_t no_key = 0;
 		while (work < budget) {
 			unsigned want = budget - work < 32 ? static_cast<unsigned>(budget - work) : 32u;
 			unsigned got = ring.dequeue_burst(d, want);
@@ -122,17 +126,15 @@ struct rx_queue {
 				if (pktpath::has_key(r.status)) {
 					hash = pktpath_hash_fast32(&r.key, sizeof r.key, 0);
 					hash += hash == 0; // as the kernel's flow hash: 0 means "none"
-				} else {
-					++no_key;
 				}
-				rps->enqueue(hash, d[i]); // a refusal is counted by the backlog
+				table->add(d[i].row, driver_path::poll, d[i].len);
+				if (rps->enqueue(hash, d[i])) // a refusal is counted by the backlog
+					table->add(d[i].row, driver_path::backlog, d[i].len);
 			}
 			work += static_cast<int>(got);
 			if (got < want)
 				break;
 		}
-		add(counts->polled, static_cast<std::uint64_t>(work));
-		add(counts->no_key, no_key);
 		return work;
 	}
 
@@ -168,7 +170,7 @@ std::vector<std::uint8_t> synthetic_frames(std::vector<rx_desc> &out)
 		udp[5] = len - 14 - 20; // UDP length
 	}
 	for (unsigned i = 0; i < flows; ++i)
-		out.push_back(rx_desc{&buf[i * len], len, 1 /* LINKTYPE_ETHERNET */});
+		out.push_back(rx_desc{&buf[i * len], len, 1 /* LINKTYPE_ETHERNET */, 0});
 	return buf;
 }
 
@@ -198,6 +200,8 @@ bool parse_options(int argc, char **argv, options &o)
 			o.cost_ns = v;
 		else if (a == "--busy-poll")
 			o.busy_poll = true;
+		else if (a == "--top" && value(v))
+			o.top = v;
 		else if (a[0] != '-' && o.capture == nullptr)
 			o.capture = argv[i];
 		else
@@ -208,7 +212,7 @@ bool parse_options(int argc, char **argv, options &o)
 
 // The NIC: offers `frames` frames at `rate` per second, in bursts; what the
 // ring refuses is dropped (and counted by the ring).
-void play(const options &o, const std::vector<rx_desc> &src, rx_queue &rx, stage_counts &counts)
+void play(const options &o, const std::vector<rx_desc> &src, rx_queue &rx, table_type &table)
 {
 	const auto start = clock_type::now();
 	std::uint64_t sent = 0;
@@ -232,9 +236,13 @@ void play(const options &o, const std::vector<rx_desc> &src, rx_queue &rx, stage
 				burst[i] = src[at];
 				at = at + 1 == src.size() ? 0 : at + 1;
 			}
-			rx.ring.enqueue_burst(burst, n);
+			for (unsigned i = 0; i < n; ++i)
+				table.add(burst[i].row, driver_path::nic, burst[i].len);
+			// A burst enqueue takes a prefix; the rest is dropped (and counted by the ring).
+			const unsigned taken = rx.ring.enqueue_burst(burst, n);
+			for (unsigned i = 0; i < taken; ++i)
+				table.add(burst[i].row, driver_path::rx_ring, burst[i].len);
 			sent += n;
-			add(counts.offered, n);
 			rx.irq.raise();
 		}
 	}
@@ -248,13 +256,14 @@ int main(int argc, char **argv)
 	if (!parse_options(argc, argv, o)) {
 		std::fprintf(stderr,
 			     "usage: %s [--rate PPS] [--frames N] [--ring N] [--cpus N] [--max-backlog N]\n"
-			     "       [--cost-ns N] [--busy-poll] [capture.pcap|capture.pcapng]\n",
+			     "       [--cost-ns N] [--busy-poll] [--top N] [capture.pcap|capture.pcapng]\n",
 			     argv[0]);
 		return 2;
 	}
 
 	// Frame source: a whole capture in memory (the reader's mapping stays
-	// open), or synthetic frames.
+	// open), or synthetic frames.  Each distinct frame's table row is found
+	// once here, as a NIC's flow director would classify it.
 	std::vector<rx_desc> frames;
 	pktpath::capture::reader reader;
 	std::vector<std::uint8_t> synthetic;
@@ -265,7 +274,7 @@ int main(int argc, char **argv)
 		}
 		pktpath::capture::frame f;
 		while (reader.next(f))
-			frames.push_back(rx_desc{f.data, f.caplen, f.linktype});
+			frames.push_back(rx_desc{f.data, f.caplen, f.linktype, 0});
 		if (reader.failed())
 			std::fprintf(stderr, "%s: %s (playing the %zu frames before it)\n", o.capture,
 				     reader.err().message, frames.size());
@@ -276,10 +285,20 @@ int main(int argc, char **argv)
 	} else {
 		synthetic = synthetic_frames(frames);
 	}
+	std::uint32_t capacity = 1024; // at most 3/4 full (table/image.h)
+	while (capacity < frames.size() + frames.size() / 3)
+		capacity *= 2;
+	table_type table = table_type::create(capacity);
+	if (!table.ok()) {
+		std::fprintf(stderr, "counter table: %s\n", table.error_text());
+		return 1;
+	}
+	for (rx_desc &d : frames) {
+		pktpath::parsed<pktpath::flow_key> p = pktpath::parse_as<pktpath::flow_key>(d.data, d.len, d.linktype);
+		d.row = p.has_key() ? table.row(p.key) : table.unclassified_row(p.st);
+	}
 
-	stage_counts counts;
 	const auto mode = o.busy_poll ? pktpath::idle_mode::busy_poll : pktpath::idle_mode::sleep;
-	std::vector<std::atomic<std::uint64_t>> cpu_delivered(o.cpus);
 
 	// cpu0 polls the NIC; cpu1..N each poll their backlog.
 	std::vector<std::unique_ptr<pktpath::poll_group<>>> groups;
@@ -289,7 +308,7 @@ int main(int argc, char **argv)
 		groups.push_back(std::make_unique<pktpath::poll_group<>>());
 	for (std::uint32_t i = 0; i < o.cpus; ++i) {
 		backlogs.push_back(std::make_unique<backlog_type>(
-			deliver{&cpu_delivered[i], std::chrono::nanoseconds(o.cost_ns)}, o.max_backlog));
+			deliver{&table, std::chrono::nanoseconds(o.cost_ns)}, o.max_backlog));
 		if (!backlogs.back()->valid()) {
 			std::fprintf(stderr, "cannot allocate a backlog of %u\n", o.max_backlog);
 			return 1;
@@ -300,7 +319,7 @@ int main(int argc, char **argv)
 	pktpath::rps_map<backlog_type> rps(rps_cpus.data(), o.cpus);
 	rx_queue rx(o.ring);
 	rx.rps = &rps;
-	rx.counts = &counts;
+	rx.table = &table;
 	groups[0]->add(rx.napi);
 
 	std::printf("pktpath-driver: %" PRIu64 " frames from %s (%zu distinct) at %s, rx ring %u, %u RPS cpu(s), "
@@ -313,7 +332,7 @@ int main(int argc, char **argv)
 	for (auto &g : groups)
 		cpus.emplace_back([&g, mode] { g->run(mode); });
 	const auto start = clock_type::now();
-	play(o, frames, rx, counts);
+	play(o, frames, rx, table);
 
 	// Wait until every offered frame is delivered or counted as dropped.
 	auto backlog_drops = [&] {
@@ -322,33 +341,31 @@ int main(int argc, char **argv)
 			n += b->dropped();
 		return n;
 	};
-	auto delivered_total = [&] {
-		std::uint64_t n = 0;
-		for (auto &c : cpu_delivered)
-			n += c.load(std::memory_order_relaxed);
-		return n;
-	};
 	const auto deadline = clock_type::now() + std::chrono::seconds(30);
 	bool settled = false;
-	while (!(settled = delivered_total() + rx.ring.drops() + backlog_drops() == counts.offered.load()) &&
-	       clock_type::now() < deadline)
+	for (;;) {
+		pktpath::table_snapshot now(table.view());
+		settled = now.total(driver_path::deliver).packets + rx.ring.drops() + backlog_drops() ==
+			  now.total(driver_path::nic).packets;
+		if (settled || clock_type::now() >= deadline)
+			break;
 		std::this_thread::sleep_for(std::chrono::milliseconds(1));
+	}
 	const double secs = std::chrono::duration<double>(clock_type::now() - start).count();
 	for (auto &g : groups)
 		g->request_stop();
 	for (auto &t : cpus)
 		t.join();
 
-	const std::uint64_t offered = counts.offered.load(), ring_drops = rx.ring.drops(),
-			    polled = counts.polled.load(), bl_drops = backlog_drops(),
-			    delivered = delivered_total();
-	std::printf("\n%-12s %12s %12s\n", "stage", "frames", "dropped");
-	std::printf("%-12s %12" PRIu64 "\n", "nic", offered);
-	std::printf("%-12s %12" PRIu64 " %12" PRIu64 "   RX ring full\n", "rx_ring", offered - ring_drops, ring_drops);
-	std::printf("%-12s %12" PRIu64 " %12s   (%" PRIu64 " without a flow key)\n", "poll", polled, "",
-		    counts.no_key.load());
-	std::printf("%-12s %12" PRIu64 " %12" PRIu64 "   qlen > max_backlog\n", "backlog", polled - bl_drops, bl_drops);
-	std::printf("%-12s %12" PRIu64 "\n", "deliver", delivered);
+	// Per stage, per flow: what arrived and where it was lost (the funnel
+	// closes the text report); the rings' and backlogs' own drop counters
+	// must agree with it.
+	pktpath::table_snapshot snap(table.view());
+	std::printf("\ndrops counted by the RX ring %" PRIu64 ", by the backlogs %" PRIu64 "\n\n", rx.ring.drops(),
+		    backlog_drops());
+	pktpath::export_options eo;
+	eo.top_n = static_cast<std::size_t>(o.top);
+	pktpath::export_snapshot(stdout, snap, pktpath::export_format::text, eo);
 
 	std::printf("\n%-5s %10s %8s %12s %8s %8s %8s %8s %8s\n", "cpu", "processed", "dropped", "time_squeeze",
 		    "budget", "time", "repolls", "polls", "rounds");
@@ -360,7 +377,7 @@ int main(int argc, char **argv)
 			    s.polls, s.rounds);
 	}
 	std::printf("\nrx interrupts %" PRIu64 ", %.3f s, %.0f frames/s delivered\n", rx.irq.fired(), secs,
-		    static_cast<double>(delivered) / secs);
+		    static_cast<double>(snap.total(driver_path::deliver).packets) / secs);
 	if (!settled) {
 		std::fprintf(stderr, "frames unaccounted for after 30 s\n");
 		return 1;
