@@ -203,11 +203,14 @@ void make_drops(generator &g)
 	auto quiet = [&](int frames) {
 		for (int i = 0; i < frames; i++) {
 			const std::uint8_t c = static_cast<std::uint8_t>(1 + i % 8);
+			// One draw per statement: the order of a call's arguments is
+			// unspecified (GCC and Clang differ), the bytes must not be.
+			const std::uint64_t gap = 20000 + rng() % 10000;
 			if (i % 4 == 3)
 				g.add(builder().eth(0x0800).ipv4({192, 0, 2, c}, server, 17).udp(33000u + c, 53).payload(40).finish(),
-				      20000 + rng() % 10000);
+				      gap);
 			else
-				g.add(tcp4({{192, 0, 2, c}, 41000u + c}, {server, 443}, 60 + rng() % 400), 20000 + rng() % 10000);
+				g.add(tcp4({{192, 0, 2, c}, 41000u + c}, {server, 443}, 60 + rng() % 400), gap);
 		}
 	};
 	quiet(400);
