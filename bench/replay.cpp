@@ -20,6 +20,7 @@
 // flows, one frame every microsecond; $PKTPATH_BENCH_REPLAY_MB megabytes (1024; at least
 // 1024 for the figures the README quotes), written to a fresh directory under $TMPDIR (or
 // /tmp) at start and removed at exit.  Times are CPU time (the file is in the page cache).
+// `pktpath-bench-replay --generate FILE MB` writes the capture alone (to profile the replay).
 #include <benchmark/benchmark.h>
 
 #include <pktpath/capture/reader.hpp>
@@ -298,6 +299,10 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && std::strcmp(argv[1], "--rss-child") == 0)
 		return replay_sim(argv[2]) > 0 ? 0 : 1;
+	if (argc == 4 && std::strcmp(argv[1], "--generate") == 0) { // the capture alone, for profiling
+		generate(argv[2], std::strtoull(argv[3], nullptr, 10) << 20);
+		return 0;
+	}
 	char self[4096];
 	const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
 	g_self = n > 0 ? std::string(self, static_cast<std::size_t>(n)) : argv[0];

@@ -276,6 +276,74 @@ TEST_CASE("unclassified frames traverse the ring and can be dropped there", "[re
 	CHECK(r.snap.unclassified(PKTPATH_UNSUPPORTED_L3, rx_path::l3).packets == 0);
 }
 
+TEST_CASE("frames far apart each take their own interrupt and rounds, computed by hand", "[replay]")
+{
+	// ring 8, 1 CPU, weight 64, poll 100 ns, stack 1000 ns.  Frames at 0, 50, 5000, 7000.
+	//  t=0     f1 enters the ring: irq 1.
+	//  round 1 (at 0): NIC: f1 t=100 -> backlog (scheduled); f2 (50) has arrived
+	//          meanwhile (ring peak 1): t=200 -> backlog (qlen 1 <= 1000; already
+	//          scheduled).  Ring empty: 2 < 64, completes, re-armed.
+	//  round 2 (at 200): backlog: f1 at 1200, f2 at 2200; completes.
+	//  t=5000  f3 alone: irq 2; round 3: NIC polls it (5100); round 4: delivered at 6100.
+	//  t=7000  f4 alone: irq 3; rounds 5 and 6: delivered at 8100.
+	knobs k;
+	k.ring = 8;
+	k.cpus = 1;
+	k.poll_cost_ns = 100;
+	k.cost_ns = 1000;
+	scripted src;
+	for (std::uint64_t t : {0, 50, 5000, 7000})
+		src.add(udp_frame(5001), t);
+	const run_result r = simulate(k, src);
+	CHECK(at_stage(r, rx_path::deliver) == 4);
+	CHECK(r.st.nic.irqs == 3);
+	CHECK(r.st.nic.ring_peak == 1);
+	REQUIRE(r.st.cpus.size() == 1);
+	CHECK(r.st.cpus[0].rounds == 6);
+	CHECK(r.st.cpus[0].polls == 6);
+	CHECK(r.st.cpus[0].processed == 4);
+	CHECK(r.st.cpus[0].backlog_peak == 2);
+	CHECK(r.st.cpus[0].busy_ns == 4 * 100 + 4 * 1000);
+	CHECK(r.st.span_ns == 7000);
+	CHECK(r.st.end_ns == 8100);
+}
+
+TEST_CASE("frames far apart steered to another CPU, computed by hand", "[replay]")
+{
+	// ring 8, 2 CPUs, weight 64, poll 100 ns, stack 1000 ns.  Flow B (CPU 1) at 0,
+	// 500, 10000; flow A (CPU 0) at 20000.  A CPU 1 round waits until CPU 0 has
+	// passed its latest end (64 x 1000 ns), so CPU 1 runs after CPU 0 is done:
+	//  CPU 0:  B1 irq 1, polled at 100 (IPI 100); B2 irq 2, 600 (IPI 600); B3 irq 3,
+	//          10100 (IPI 10100); A irq 4, polled at 20100, delivered at 21100 (2 rounds).
+	//  CPU 1:  B1 entered its backlog at 100; round 1 (at 100): B1 delivered at 1100;
+	//          B2 (sent at 600) enters the backlog that is being polled (MISSED) and
+	//          is delivered at 2100; the poll completes but stays scheduled: round 2
+	//          (at 2100) finds nothing.  B3 (10100): round 3, delivered at 11100.
+	knobs k;
+	k.ring = 8;
+	k.cpus = 2;
+	k.poll_cost_ns = 100;
+	k.cost_ns = 1000;
+	scripted src;
+	for (std::uint64_t t : {0, 500, 10000})
+		src.add(udp_frame(5001), t);
+	src.add(udp_frame(5003), 20000);
+	const run_result r = simulate(k, src);
+	CHECK(at_stage(r, rx_path::deliver) == 4);
+	CHECK(r.st.nic.irqs == 4);
+	REQUIRE(r.st.cpus.size() == 2);
+	CHECK(r.st.cpus[0].rounds == 5);
+	CHECK(r.st.cpus[0].polls == 5);
+	CHECK(r.st.cpus[0].processed == 1);
+	CHECK(r.st.cpus[0].busy_ns == 4 * 100 + 1000);
+	CHECK(r.st.cpus[1].rounds == 3);
+	CHECK(r.st.cpus[1].polls == 3);
+	CHECK(r.st.cpus[1].processed == 3);
+	CHECK(r.st.cpus[1].backlog_peak == 1);
+	CHECK(r.st.cpus[1].busy_ns == 3 * 1000);
+	CHECK(r.st.end_ns == 21100);
+}
+
 TEST_CASE("a filter counts only matching frames but replays them all", "[replay]")
 {
 	// Same burst as the one-CPU scenario, with flow A frames interleaved: the
