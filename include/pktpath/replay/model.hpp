@@ -26,6 +26,7 @@
 #include "../flow/key.hpp"
 #include "../flow/parse.hpp"
 #include "../hash/toeplitz.hpp"
+#include "../poll/group.hpp"
 #include "../table/stage_table.hpp"
 #include "../table/stages.hpp"
 #include "filter.hpp"
@@ -158,6 +159,17 @@ struct cpu_stats {
 	std::uint64_t rounds = 0;       // net_rx_action rounds
 	std::uint64_t backlog_peak = 0; // most frames its input queue held
 	std::uint64_t busy_ns = 0;      // sim: virtual time spent on frames
+
+	// The poll group's counters and the backlog's drops, as either engine reads them.
+	void take(const softnet_stat &g, std::uint64_t backlog_dropped)
+	{
+		dropped = backlog_dropped;
+		time_squeeze = g.time_squeeze;
+		budget_exhausted = g.budget_exhausted;
+		time_exhausted = g.time_exhausted;
+		polls = g.polls;
+		rounds = g.rounds;
+	}
 };
 
 struct nic_stats {

@@ -125,14 +125,8 @@ public:
 		s.nic.rx_missed = ring_.drops();
 		s.nic.irqs = irq_.fired();
 		for (auto &c : cpus_) {
-			const softnet_stat g = c->group.stats();
 			cpu_stats cs = c->st;
-			cs.dropped = c->bl.dropped();
-			cs.time_squeeze = g.time_squeeze;
-			cs.budget_exhausted = g.budget_exhausted;
-			cs.time_exhausted = g.time_exhausted;
-			cs.polls = g.polls;
-			cs.rounds = g.rounds;
+			cs.take(c->group.stats(), c->bl.dropped());
 			s.end_ns = now(*c) > s.end_ns ? now(*c) : s.end_ns;
 			s.cpus.push_back(cs);
 		}
