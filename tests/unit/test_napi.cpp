@@ -22,7 +22,19 @@
 #include <vector>
 
 using namespace std::chrono_literals;
-using group_t = pktpath::poll_group<pktpath::manual_clock>;
+
+// The deterministic cases run under both sync policies: the threaded pieces
+// and the single-threaded ones the replay simulation uses must agree.
+template <pktpath::sync S>
+struct policy {
+	using group = pktpath::poll_group<pktpath::manual_clock, S>;
+	using napi = pktpath::basic_napi<S>;
+	using irq = pktpath::basic_irq_line<S>;
+	template <class T, class Deliver>
+	using backlog = pktpath::backlog<T, Deliver, S>;
+};
+using threaded = policy<pktpath::sync::multi>;
+using single_thread = policy<pktpath::sync::single>;
 
 namespace {
 
@@ -38,12 +50,13 @@ struct fake_queue {
 	std::string name;
 	int pending;
 	trace *log;
-	group_t *group = nullptr;
+	pktpath::manual_clock *clock = nullptr;
 	std::chrono::microseconds cost{0}; // clock advance per poll
 	std::function<void()> during_poll{};
 
-	fake_queue(std::string n, int frames, trace *t, group_t *g = nullptr, std::chrono::microseconds c = {})
-		: name(std::move(n)), pending(frames), log(t), group(g), cost(c)
+	fake_queue(std::string n, int frames, trace *t, pktpath::manual_clock *clk = nullptr,
+		   std::chrono::microseconds c = {})
+		: name(std::move(n)), pending(frames), log(t), clock(clk), cost(c)
 	{
 	}
 
@@ -51,8 +64,8 @@ struct fake_queue {
 	{
 		int work = std::min(budget, pending);
 		pending -= work;
-		if (group)
-			group->clock().advance(cost);
+		if (clock)
+			clock->advance(cost);
 		if (during_poll)
 			during_poll();
 		log->add(name + ":" + std::to_string(budget) + ">" + std::to_string(work));
@@ -66,7 +79,8 @@ struct to_vector {
 	void operator()(int v) const { out->push_back(v); }
 };
 
-std::vector<std::string> run_rounds(group_t &g, trace &t, int max_rounds)
+template <class Group>
+std::vector<std::string> run_rounds(Group &g, trace &t, int max_rounds)
 {
 	for (int i = 0; i < max_rounds && g.pending(); ++i) {
 		g.poll_round();
@@ -77,12 +91,12 @@ std::vector<std::string> run_rounds(group_t &g, trace &t, int max_rounds)
 
 } // namespace
 
-TEST_CASE("napi: 100/10/500 frames, weight 64, budget 300: the 6.1 sequence", "[napi]")
+TEMPLATE_TEST_CASE("napi: 100/10/500 frames, weight 64, budget 300: the 6.1 sequence", "[napi]", threaded, single_thread)
 {
 	trace t;
-	group_t g; // defaults: budget 300, 2000 us
+	typename TestType::group g; // defaults: budget 300, 2000 us
 	fake_queue a{"A", 100, &t}, b{"B", 10, &t}, c{"C", 500, &t};
-	pktpath::napi na(a), nb(b), nc(c);
+	typename TestType::napi na(a), nb(b), nc(c);
 	g.add(na);
 	g.add(nb);
 	g.add(nc);
@@ -117,15 +131,15 @@ TEST_CASE("napi: 100/10/500 frames, weight 64, budget 300: the 6.1 sequence", "[
 	CHECK(g.clock().reads() == 8 + 11);
 }
 
-TEST_CASE("napi: budget squeeze ends the round; unreached queues go first next round", "[napi]")
+TEMPLATE_TEST_CASE("napi: budget squeeze ends the round; unreached queues go first next round", "[napi]", threaded, single_thread)
 {
 	trace t;
-	group_t g;
+	typename TestType::group g;
 	std::vector<std::unique_ptr<fake_queue>> q;
-	std::vector<std::unique_ptr<pktpath::napi>> n;
+	std::vector<std::unique_ptr<typename TestType::napi>> n;
 	for (int i = 1; i <= 6; ++i) {
 		q.push_back(std::make_unique<fake_queue>("q" + std::to_string(i), 100, &t));
-		n.push_back(std::make_unique<pktpath::napi>(*q.back()));
+		n.push_back(std::make_unique<typename TestType::napi>(*q.back()));
 		g.add(*n.back());
 		n.back()->schedule();
 	}
@@ -152,12 +166,12 @@ TEST_CASE("napi: budget squeeze ends the round; unreached queues go first next r
 	CHECK(s.processed == 600);
 }
 
-TEST_CASE("napi: like the kernel, a spent budget counts a squeeze even with nothing left", "[napi]")
+TEMPLATE_TEST_CASE("napi: like the kernel, a spent budget counts a squeeze even with nothing left", "[napi]", threaded, single_thread)
 {
 	trace t;
-	group_t g(pktpath::poll_config{10, 2000us});
+	typename TestType::group g(pktpath::poll_config{10, 2000us});
 	fake_queue a{"A", 10, &t};
-	pktpath::napi na(a);
+	typename TestType::napi na(a);
 	g.add(na);
 	na.schedule();
 	g.poll_round();
@@ -167,15 +181,15 @@ TEST_CASE("napi: like the kernel, a spent budget counts a squeeze even with noth
 	CHECK(g.stats().budget_exhausted == 1);
 }
 
-TEST_CASE("napi: time limit with the manual clock (now >= limit ends the round)", "[napi]")
+TEMPLATE_TEST_CASE("napi: time limit with the manual clock (now >= limit ends the round)", "[napi]", threaded, single_thread)
 {
 	trace t;
-	group_t g; // 2000 us
+	typename TestType::group g; // 2000 us
 	std::vector<std::unique_ptr<fake_queue>> q;
-	std::vector<std::unique_ptr<pktpath::napi>> n;
+	std::vector<std::unique_ptr<typename TestType::napi>> n;
 	for (int i = 1; i <= 5; ++i) {
-		q.push_back(std::make_unique<fake_queue>("q" + std::to_string(i), 1000, &t, &g, 500us));
-		n.push_back(std::make_unique<pktpath::napi>(*q.back()));
+		q.push_back(std::make_unique<fake_queue>("q" + std::to_string(i), 1000, &t, &g.clock(), 500us));
+		n.push_back(std::make_unique<typename TestType::napi>(*q.back()));
 		g.add(*n.back());
 		n.back()->schedule();
 	}
@@ -201,13 +215,13 @@ TEST_CASE("napi: time limit with the manual clock (now >= limit ends the round)"
 	CHECK(s.time_squeeze == 2);
 }
 
-TEST_CASE("napi: schedule() while scheduled is MISSED: polled again, not re-armed", "[napi]")
+TEMPLATE_TEST_CASE("napi: schedule() while scheduled is MISSED: polled again, not re-armed", "[napi]", threaded, single_thread)
 {
 	trace t;
-	group_t g;
+	typename TestType::group g;
 	fake_queue a{"A", 5, &t};
-	pktpath::napi na(a);
-	pktpath::napi unbound(a);
+	typename TestType::napi na(a);
+	typename TestType::napi unbound(a);
 	CHECK_FALSE(unbound.schedule()); // not in a group
 	g.add(na);
 
@@ -237,12 +251,12 @@ TEST_CASE("napi: schedule() while scheduled is MISSED: polled again, not re-arme
 	CHECK(t.lines == std::vector<std::string>{"A:64>3", "--", "A:64>0", "A:rearm", "--"});
 }
 
-TEST_CASE("napi: a queue scheduled during a round goes ahead of the repolls", "[napi]")
+TEMPLATE_TEST_CASE("napi: a queue scheduled during a round goes ahead of the repolls", "[napi]", threaded, single_thread)
 {
 	trace t;
-	group_t g;
+	typename TestType::group g;
 	fake_queue a{"A", 200, &t}, b{"B", 200, &t}, x{"X", 1, &t};
-	pktpath::napi na(a), nb(b), nx(x);
+	typename TestType::napi na(a), nb(b), nx(x);
 	g.add(na);
 	g.add(nb);
 	g.add(nx);
@@ -258,15 +272,15 @@ TEST_CASE("napi: a queue scheduled during a round goes ahead of the repolls", "[
 	CHECK(t.lines == std::vector<std::string>{"X:64>1", "X:rearm", "A:64>64", "B:64>64", "--"});
 }
 
-TEST_CASE("backlog: drops exactly like enqueue_to_backlog", "[napi][backlog]")
+TEMPLATE_TEST_CASE("backlog: drops exactly like enqueue_to_backlog", "[napi][backlog]", threaded, single_thread)
 {
 	std::vector<int> delivered;
 	auto deliver = [&](int v) { delivered.push_back(v); };
-	group_t g;
+	typename TestType::group g;
 
 	SECTION("default max_backlog: 1001 frames wait, the next is dropped")
 	{
-		pktpath::backlog<int, decltype(deliver)> bl(deliver);
+		typename TestType::template backlog<int, decltype(deliver)> bl(deliver);
 		REQUIRE(bl.valid());
 		g.add(bl.as_napi());
 		CHECK(bl.max_backlog() == 1000);
@@ -289,7 +303,7 @@ TEST_CASE("backlog: drops exactly like enqueue_to_backlog", "[napi][backlog]")
 
 	SECTION("frames taken over by the poller no longer count (process_queue)")
 	{
-		pktpath::backlog<int, decltype(deliver)> bl(deliver, 4, 2); // max_backlog 4, weight 2
+		typename TestType::template backlog<int, decltype(deliver)> bl(deliver, 4, 2); // max_backlog 4, weight 2
 		g.add(bl.as_napi());
 		for (int i = 0; i < 5; ++i)
 			CHECK(bl.enqueue(i));
@@ -315,7 +329,7 @@ TEST_CASE("backlog: drops exactly like enqueue_to_backlog", "[napi][backlog]")
 	}
 }
 
-TEST_CASE("rps: reciprocal_scale steering", "[napi][rps]")
+TEMPLATE_TEST_CASE("rps: reciprocal_scale steering", "[napi][rps]", threaded, single_thread)
 {
 	CHECK(pktpath::reciprocal_scale(0, 4) == 0);
 	CHECK(pktpath::reciprocal_scale(0xffffffffu, 4) == 3);
@@ -324,7 +338,7 @@ TEST_CASE("rps: reciprocal_scale steering", "[napi][rps]")
 	CHECK(pktpath::reciprocal_scale(0x40000000u, 4) == 1);
 
 	std::vector<int> got0, got1;
-	pktpath::backlog<int, to_vector> b0(to_vector{&got0}), b1(to_vector{&got1});
+	typename TestType::template backlog<int, to_vector> b0(to_vector{&got0}), b1(to_vector{&got1});
 	decltype(b0) *cpus[2] = {&b0, &b1};
 	pktpath::rps_map<decltype(b0)> map(cpus, 2, 1);
 	CHECK(map.select(0) == 1); // no hash: the local CPU
@@ -336,14 +350,14 @@ TEST_CASE("rps: reciprocal_scale steering", "[napi][rps]")
 	CHECK(b1.qlen() == 1);
 }
 
-TEST_CASE("irq_line: fires once while enabled, re-fires on enable with work waiting", "[napi][irq]")
+TEMPLATE_TEST_CASE("irq_line: fires once while enabled, re-fires on enable with work waiting", "[napi][irq]", threaded, single_thread)
 {
 	trace t;
-	group_t g;
+	typename TestType::group g;
 	fake_queue a{"A", 0, &t};
-	pktpath::napi na(a);
+	typename TestType::napi na(a);
 	g.add(na);
-	pktpath::irq_line irq(na);
+	typename TestType::irq irq(na);
 
 	CHECK(irq.enabled());
 	irq.raise();

@@ -8,6 +8,8 @@
 // column of the group the backlog is added to.  Frames the poller has
 // already taken over (process_queue) do not count against the limit.
 // Not modelled: flow limit (off unless configured), the RFS queue counters.
+// S (cell.hpp): sync::multi lets any thread enqueue; under sync::single the
+// enqueuers run on the poller's thread.
 #ifndef PKTPATH_POLL_BACKLOG_HPP
 #define PKTPATH_POLL_BACKLOG_HPP
 
@@ -18,12 +20,13 @@
 
 #include "../ring/backoff.hpp"
 #include "../ring/ring.hpp"
+#include "cell.hpp"
 #include "napi.hpp"
 
 namespace pktpath {
 
 // deliver: called as deliver(T &) for each frame, on the polling thread.
-template <class T, class Deliver>
+template <class T, class Deliver, sync S = sync::multi>
 class backlog {
 public:
 	static constexpr std::uint32_t default_max_backlog = 1000; // net.core.netdev_max_backlog
@@ -69,7 +72,7 @@ public:
 	}
 
 	// Add this to the poll group of the backlog's CPU.
-	pktpath::napi &as_napi() { return napi_; }
+	basic_napi<S> &as_napi() { return napi_; }
 
 	std::uint32_t qlen() const { return input_.load(std::memory_order_relaxed); } // a snapshot
 	std::uint32_t max_backlog() const { return max_; }
@@ -104,12 +107,12 @@ private:
 		}
 	}
 
-	mpsc_ring<T> ring_;
-	std::atomic<std::uint32_t> input_{0}; // input_pkt_queue length
+	ring<T, S, sync::single> ring_;
+	detail::cell<std::uint32_t, S> input_{0}; // input_pkt_queue length
 	std::uint32_t taken_ = 0;             // process_queue length (poller only)
 	const std::uint32_t max_;
 	Deliver deliver_;
-	pktpath::napi napi_;
+	basic_napi<S> napi_;
 };
 
 } // namespace pktpath

@@ -19,6 +19,10 @@
 // Differences from the kernel: time is a Clock (nanoseconds, not jiffies),
 // there is no GRO flush or busy-poll/threaded NAPI, and `processed` is the
 // work the polls returned (the kernel counts in __netif_receive_skb_core).
+//
+// S (cell.hpp): sync::multi, the default, lets any thread schedule the
+// group's queues and wait in run(); under sync::single every call, the
+// schedules included, comes from the thread that polls (no run()).
 #ifndef PKTPATH_POLL_GROUP_HPP
 #define PKTPATH_POLL_GROUP_HPP
 
@@ -27,6 +31,7 @@
 #include <cstdint>
 
 #include "../ring/backoff.hpp"
+#include "cell.hpp"
 #include "inbox.hpp"
 #include "napi.hpp"
 
@@ -55,7 +60,7 @@ enum class idle_mode {
 	busy_poll, // spin (lowest latency, burns the core)
 };
 
-template <class Clock = std::chrono::steady_clock>
+template <class Clock = std::chrono::steady_clock, sync S = sync::multi>
 class poll_group {
 public:
 	explicit poll_group(poll_config cfg = {}, Clock clock = Clock{}) : cfg_(cfg), clock_(clock) {}
@@ -64,7 +69,7 @@ public:
 
 	// netif_napi_add.  Before polling starts (not concurrently with
 	// poll_round() or stats()); the queue must outlive the group's use.
-	void add(napi &n)
+	void add(basic_napi<S> &n)
 	{
 		n.inbox_ = &inbox_;
 		n.registered_ = registry_;
@@ -119,6 +124,7 @@ public:
 	// Polls until request_stop(); when idle, sleeps or spins as `mode` says.
 	void run(idle_mode mode = idle_mode::sleep)
 	{
+		static_assert(S == sync::multi, "nothing can schedule a queue while one thread waits");
 		while (!stop_.load(std::memory_order_acquire)) {
 			if (!pending()) {
 				if (mode == idle_mode::sleep)
@@ -143,7 +149,7 @@ public:
 	softnet_stat stats() const
 	{
 		softnet_stat s{};
-		for (const napi *n = registry_; n != nullptr; n = n->registered_) {
+		for (const basic_napi<S> *n = registry_; n != nullptr; n = n->registered_) {
 			napi_stats q = n->stats();
 			s.processed += q.processed;
 			s.dropped += q.dropped;
@@ -176,13 +182,13 @@ private:
 				head = n;
 			tail = n;
 		}
-		napi &pop_front()
+		basic_napi<S> &pop_front()
 		{
 			inbox_node *n = head;
 			head = n->next;
 			if (head == nullptr)
 				tail = nullptr;
-			return static_cast<napi &>(*n);
+			return static_cast<basic_napi<S> &>(*n);
 		}
 		void splice_back(napi_list &o)
 		{
@@ -207,7 +213,7 @@ private:
 	}
 
 	// napi_poll + __napi_poll, with the driver's napi_complete_done.
-	int poll_one(napi &n, napi_list &repoll)
+	int poll_one(basic_napi<S> &n, napi_list &repoll)
 	{
 		const int weight = n.weight_;
 		const int work = n.poll_(n.ctx_, weight);
@@ -231,11 +237,11 @@ private:
 
 	poll_config cfg_;
 	Clock clock_;
-	inbox inbox_;
+	basic_inbox<S> inbox_;
 	napi_list poll_list_; // sd->poll_list: the polling thread only
-	napi *registry_ = nullptr;
+	basic_napi<S> *registry_ = nullptr;
 	std::atomic<bool> stop_{false};
-	detail::owned_counter budget_exhausted_, time_exhausted_, rounds_;
+	detail::owned_counter<S> budget_exhausted_, time_exhausted_, rounds_;
 };
 
 } // namespace pktpath

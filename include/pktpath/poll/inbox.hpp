@@ -4,13 +4,16 @@
 // poller empties in one exchange, plus an idle wait so a poller with nothing
 // to do can sleep until the next push.  Pushing and taking never allocate;
 // a node is in at most one list at a time, which the caller guarantees (the
-// NAPI SCHED bit does).
+// NAPI SCHED bit does).  Under sync::single (cell.hpp) everything, the
+// pushers included, runs on the poller's thread, and there is no waiting.
 #ifndef PKTPATH_POLL_INBOX_HPP
 #define PKTPATH_POLL_INBOX_HPP
 
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+
+#include "cell.hpp"
 
 namespace pktpath {
 
@@ -19,11 +22,12 @@ struct inbox_node {
 	inbox_node *next = nullptr;
 };
 
-class inbox {
+template <sync S = sync::multi>
+class basic_inbox {
 public:
-	inbox() = default;
-	inbox(const inbox &) = delete;
-	inbox &operator=(const inbox &) = delete;
+	basic_inbox() = default;
+	basic_inbox(const basic_inbox &) = delete;
+	basic_inbox &operator=(const basic_inbox &) = delete;
 
 	// Any thread.
 	void push(inbox_node *n)
@@ -64,6 +68,7 @@ public:
 	// called.  No lost wake-up: see push().
 	void wait(const std::atomic<bool> &stop)
 	{
+		static_assert(S == sync::multi, "one thread cannot wait for itself");
 		sleeping_.store(true, std::memory_order_seq_cst);
 		if (head_.load(std::memory_order_seq_cst) == nullptr) {
 			std::unique_lock<std::mutex> lk(m_);
@@ -87,11 +92,13 @@ public:
 	}
 
 private:
-	std::atomic<inbox_node *> head_{nullptr};
-	std::atomic<bool> sleeping_{false};
+	detail::cell<inbox_node *, S> head_{nullptr};
+	detail::cell<bool, S> sleeping_{false};
 	std::mutex m_;
 	std::condition_variable cv_;
 };
+
+using inbox = basic_inbox<>;
 
 } // namespace pktpath
 

@@ -5,21 +5,23 @@
 // it.  enable() is what a napi's rearm callback calls: it unmasks, then looks
 // for work that arrived while masked and fires for it, closing the window in
 // which a frame could otherwise wait for an interrupt that never comes.
+// S: as for basic_napi.
 #ifndef PKTPATH_POLL_IRQ_HPP
 #define PKTPATH_POLL_IRQ_HPP
 
-#include <atomic>
 #include <cstdint>
 
+#include "cell.hpp"
 #include "napi.hpp"
 
 namespace pktpath {
 
-class irq_line {
+template <sync S = sync::multi>
+class basic_irq_line {
 public:
-	explicit irq_line(napi &n) : napi_(&n) {}
-	irq_line(const irq_line &) = delete;
-	irq_line &operator=(const irq_line &) = delete;
+	explicit basic_irq_line(basic_napi<S> &n) : napi_(&n) {}
+	basic_irq_line(const basic_irq_line &) = delete;
+	basic_irq_line &operator=(const basic_irq_line &) = delete;
 
 	// Producer, after publishing work.
 	void raise()
@@ -55,10 +57,12 @@ public:
 	std::uint64_t fired() const { return fired_.load(std::memory_order_relaxed); }
 
 private:
-	napi *napi_;
-	std::atomic<bool> enabled_{true};
-	std::atomic<std::uint64_t> fired_{0};
+	basic_napi<S> *napi_;
+	detail::cell<bool, S> enabled_{true};
+	detail::cell<std::uint64_t, S> fired_{0};
 };
+
+using irq_line = basic_irq_line<>;
 
 } // namespace pktpath
 

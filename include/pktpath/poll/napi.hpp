@@ -10,6 +10,9 @@
 // Re-arm contract (as with a real NIC): after re-enabling its "interrupt",
 // the owner must look at its queue once more and schedule() if work arrived
 // while the interrupt was off, or that work waits for the next interrupt.
+//
+// S (cell.hpp): sync::multi, the default, lets any thread schedule();
+// sync::single is for a user that does everything on the poller's thread.
 #ifndef PKTPATH_POLL_NAPI_HPP
 #define PKTPATH_POLL_NAPI_HPP
 
@@ -17,25 +20,14 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "cell.hpp"
 #include "inbox.hpp"
 
 namespace pktpath {
 
-template <class Clock>
+template <class Clock, sync S>
 class poll_group;
 
-namespace detail {
-// A statistics counter with one writer: a plain load and store, no locked
-// read-modify-write; any thread may read it.
-class owned_counter {
-public:
-	void add(std::uint64_t n) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
-	std::uint64_t get() const { return v_.load(std::memory_order_relaxed); }
-
-private:
-	std::atomic<std::uint64_t> v_{0};
-};
-} // namespace detail
 
 // Per-queue counters (a snapshot).
 struct napi_stats {
@@ -47,28 +39,29 @@ struct napi_stats {
 	std::uint64_t dropped;   // what the queue's owner reported with count_dropped()
 };
 
-class napi : private inbox_node {
+template <sync S = sync::multi>
+class basic_napi : private inbox_node {
 public:
 	static constexpr int default_weight = 64; // NAPI_POLL_WEIGHT
 	using poll_fn = int (*)(void *ctx, int budget);
 	using rearm_fn = void (*)(void *ctx);
 
 	// rearm may be null (a queue without an interrupt, like the backlog).
-	napi(poll_fn poll, rearm_fn rearm, void *ctx, int weight = default_weight)
+	basic_napi(poll_fn poll, rearm_fn rearm, void *ctx, int weight = default_weight)
 		: poll_(poll), rearm_(rearm), ctx_(ctx), weight_(weight)
 	{
 	}
 
 	// Binds an object with `int poll(int budget)` and `void rearm()`.
-	template <class Queue, class = std::enable_if_t<!std::is_same<std::decay_t<Queue>, napi>::value>>
-	explicit napi(Queue &q, int weight = default_weight)
-		: napi([](void *c, int budget) { return static_cast<Queue *>(c)->poll(budget); },
+	template <class Queue, class = std::enable_if_t<!std::is_same<std::decay_t<Queue>, basic_napi>::value>>
+	explicit basic_napi(Queue &q, int weight = default_weight)
+		: basic_napi([](void *c, int budget) { return static_cast<Queue *>(c)->poll(budget); },
 		       [](void *c) { static_cast<Queue *>(c)->rearm(); }, &q, weight)
 	{
 	}
 
-	napi(const napi &) = delete;
-	napi &operator=(const napi &) = delete;
+	basic_napi(const basic_napi &) = delete;
+	basic_napi &operator=(const basic_napi &) = delete;
 
 	// napi_schedule: any thread.  True when this call scheduled the queue;
 	// false when it was already scheduled (the call is remembered as
@@ -105,7 +98,7 @@ public:
 	}
 
 private:
-	template <class Clock>
+	template <class Clock, sync>
 	friend class poll_group;
 
 	static constexpr unsigned sched_bit = 1;
@@ -128,13 +121,15 @@ private:
 	rearm_fn rearm_;
 	void *ctx_;
 	int weight_;
-	inbox *inbox_ = nullptr;     // set by poll_group::add()
-	napi *registered_ = nullptr; // the group's list of all its queues
-	std::atomic<unsigned> state_{0};
+	basic_inbox<S> *inbox_ = nullptr; // set by poll_group::add()
+	basic_napi *registered_ = nullptr; // the group's list of all its queues
+	detail::cell<unsigned, S> state_{0};
 	// Written by the poller only.
-	detail::owned_counter polls_, processed_, repolls_, rearms_, missed_;
-	std::atomic<std::uint64_t> dropped_{0};
+	detail::owned_counter<S> polls_, processed_, repolls_, rearms_, missed_;
+	detail::cell<std::uint64_t, S> dropped_{0};
 };
+
+using napi = basic_napi<>;
 
 } // namespace pktpath
 
