@@ -563,3 +563,291 @@ TEST_CASE("corrupt images are refused with a clear error", "[table][image]")
 			CHECK(table_snapshot(img.view()).flow_count() <= img.view().capacity());
 	}
 }
+
+namespace {
+
+struct sixteen {
+	static constexpr stage_def stages[] = {
+		{"s0", no_pred},   {"s1", 0},   {"s2", 1},   {"s3", 2},   {"s4", 3},   {"s5", 4},   {"s6", 5},   {"s7", 6},
+		{"s8", 7},         {"s9", 8},   {"s10", 9},  {"s11", 10}, {"s12", 11}, {"s13", 12}, {"s14", 13}, {"s15", 14}};
+};
+
+// Two tables of the same shape fed the same key stream: rows() in bursts of
+// every size 1..100 on one, row() key by key on the other.  Returns how many
+// keys went to the overflow row and how many repeated a key of their burst.
+template <class Table>
+std::pair<std::size_t, std::size_t> rows_against_row(Table &burst, Table &single, std::uint32_t universe,
+						    std::size_t packets)
+{
+	std::mt19937 rng(11);
+	std::vector<flow_key> keys;
+	std::vector<std::uint64_t> rows;
+	std::size_t overflow = 0, repeats = 0;
+	for (std::size_t done = 0; done < packets; done += keys.size()) {
+		const std::uint32_t n = 1 + rng() % 100; // multiples of the burst and not
+		keys.clear();
+		std::set<std::uint32_t> seen;
+		for (std::uint32_t i = 0; i < n; i++) {
+			const std::uint32_t k = rng() % universe;
+			repeats += !seen.insert(k).second;
+			keys.push_back(key(k));
+		}
+		rows.assign(n, ~std::uint64_t{0});
+		burst.rows(keys.data(), n, rows.data());
+		for (std::uint32_t i = 0; i < n; i++) {
+			INFO("burst of " << n << ", key " << i);
+			REQUIRE(rows[i] == single.row(keys[i]));
+			overflow += rows[i] == single.overflow_row();
+		}
+	}
+	return {overflow, repeats};
+}
+
+// Set from the test: the slot whose insert a "preempted inserter" completes
+// when the prober's wait function is called for the second time.
+struct pending_insert {
+	std::uint64_t *meta = nullptr;
+	std::uint64_t full = 0;
+	unsigned waits = 0;
+} g_pending;
+
+int publish_on_second_wait(unsigned attempt)
+{
+	g_pending.waits++;
+	if (attempt == 1)
+		__atomic_store_n(g_pending.meta, g_pending.full, __ATOMIC_RELEASE);
+	return 1;
+}
+
+// A byte-exact copy of a table's image.
+std::vector<std::uint8_t> image_of(const void *data, std::uint64_t size)
+{
+	return std::vector<std::uint8_t>(static_cast<const std::uint8_t *>(data),
+					 static_cast<const std::uint8_t *>(data) + size);
+}
+
+} // namespace
+
+TEST_CASE("rows() gives what row() gives key by key: repeats in a burst, a full table", "[table][burst]")
+{
+	SECTION("shared counters, driven past full")
+	{
+		auto a = stage_table<flow_key, chain3>::create(64), b = stage_table<flow_key, chain3>::create(64);
+		const auto r = rows_against_row(a, b, 150, 5000);
+		CHECK(r.first > 0);  // keys went to the overflow row
+		CHECK(r.second > 0); // and keys repeated within a burst
+		CHECK(table_snapshot(a.view()).flow_count() == 64);
+		CHECK(image_of(a.data(), a.size()) == image_of(b.data(), b.size()));
+	}
+	SECTION("sharded counters, probe limit reached before full")
+	{
+		table_options o;
+		o.shards = 2;
+		o.probe_limit = 2;
+		o.hash_seed = 99;
+		using sharded = stage_table<flow_key, chain3, sharded_counters>;
+		auto a = sharded::create(256, o), b = sharded::create(256, o);
+		const auto r = rows_against_row(a, b, 300, 5000);
+		CHECK(r.first > 0);
+		CHECK(r.second > 0);
+		CHECK(table_snapshot(a.view()).flow_count() < 256);
+		CHECK(image_of(a.data(), a.size()) == image_of(b.data(), b.size()));
+	}
+	SECTION("the C call on a C image")
+	{
+		auto cxx = stage_table<flow_key, chain3>::create(32);
+		const char *names[] = {"a", "b", "c"};
+		pktpath_table_params p{};
+		p.capacity = 32;
+		p.key_size = sizeof(pktpath_flow_key);
+		p.key_format = PKTPATH_TABLE_KEY_FLOW;
+		p.stage_count = 3;
+		p.layout = PKTPATH_TABLE_LAYOUT_INLINE;
+		p.shard_count = 1;
+		p.stage_names = names;
+		aligned_buffer c(cxx.size());
+		REQUIRE(pktpath_table_init(c.get(), cxx.size(), &p) == PKTPATH_TABLE_OK);
+		auto *h = static_cast<pktpath_table_header *>(c.get());
+		std::vector<flow_key> keys; // 45 keys for 32 slots, every third twice in a row, then 0..9 again: 70
+		for (std::uint32_t i = 0; i < 45; i++)
+			for (std::uint32_t n = 0; n < (i % 3 == 0 ? 2u : 1u); n++)
+				keys.push_back(key(i));
+		for (std::uint32_t i = 0; i < 10; i++)
+			keys.push_back(key(i));
+		REQUIRE(keys.size() == 70);
+		std::vector<std::uint64_t> rows(keys.size());
+		pktpath_table_rows_burst(h, keys.data(), static_cast<std::uint32_t>(keys.size()), rows.data());
+		std::size_t overflow = 0;
+		for (std::size_t i = 0; i < keys.size(); i++) {
+			REQUIRE(rows[i] == cxx.row(keys[i]));
+			overflow += rows[i] == 32;
+		}
+		CHECK(overflow == 13 + 4); // keys 32..44 (33, 36, 39, 42 twice): 0..31 took the slots
+		CHECK(std::memcmp(c.get(), cxx.data(), cxx.size()) == 0);
+	}
+}
+
+TEST_CASE("rows() waits for an unpublished insert of its hash as row() does", "[table][burst]")
+{
+	// A slot claimed (BUSY with K's tag) but not yet published: the inserter
+	// was preempted.  Both look-ups spin, give up (contended), call the wait
+	// function and probe again; the second wait publishes K there.
+	const flow_key k = key(7);
+	std::vector<flow_key> burst = {key(1), k, key(2), k, key(3)};
+	std::vector<std::uint64_t> rows[2];
+	std::vector<std::uint8_t> images[2];
+	std::uint64_t home = 0;
+	for (int by_burst = 0; by_burst < 2; by_burst++) {
+		auto t = stage_table<flow_key, chain3>::create(64);
+		auto *h = static_cast<pktpath_table_header *>(t.data());
+		pktpath_table_geom g;
+		pktpath_table_geom_of(h, &g);
+		g.wait = publish_on_second_wait;
+		const std::uint64_t hash = pktpath_hash_fast64(&k, sizeof k, h->hash_seed);
+		home = hash & g.mask;
+		std::uint8_t *slot = g.slots + home * g.slot_size;
+		std::memcpy(slot + PKTPATH_TABLE_KEY_OFFSET, &k, sizeof k);
+		g_pending.meta = reinterpret_cast<std::uint64_t *>(slot);
+		g_pending.full = (hash & ~PKTPATH_SLOT_STATE) | PKTPATH_SLOT_FULL;
+		g_pending.waits = 0;
+		*g_pending.meta = (hash & ~PKTPATH_SLOT_STATE) | PKTPATH_SLOT_BUSY;
+		rows[by_burst].resize(burst.size());
+		if (by_burst) {
+			pktpath_table_rows_burst_(&g, burst.data(), static_cast<std::uint32_t>(burst.size()), rows[1].data());
+		} else {
+			for (std::size_t i = 0; i < burst.size(); i++)
+				rows[0][i] = pktpath_table_row_(&g, &burst[i], pktpath_hash_fast64(&burst[i], sizeof k, h->hash_seed));
+		}
+		CHECK(g_pending.waits == 2);
+		images[by_burst] = image_of(t.data(), t.size());
+	}
+	CHECK(rows[1] == rows[0]);
+	CHECK(rows[1][1] == home);
+	CHECK(rows[1][3] == home);
+	CHECK(images[1] == images[0]);
+
+	// Without a wait function (the C API, the kernel) the packet goes to the overflow row.
+	auto t = stage_table<flow_key, chain3>::create(64);
+	auto *h = static_cast<pktpath_table_header *>(t.data());
+	const std::uint64_t hash = pktpath_hash_fast64(&k, sizeof k, h->hash_seed);
+	*reinterpret_cast<std::uint64_t *>(reinterpret_cast<std::uint8_t *>(h) + h->slots_offset +
+					   (hash & (h->capacity - 1)) * h->slot_size) =
+		(hash & ~PKTPATH_SLOT_STATE) | PKTPATH_SLOT_BUSY;
+	std::uint64_t r[5];
+	pktpath_table_rows_burst(h, burst.data(), 5, r);
+	CHECK(r[1] == t.overflow_row());
+	CHECK(r[3] == t.overflow_row());
+	CHECK(r[0] != t.overflow_row());
+}
+
+namespace {
+
+// add_stages() on one table, the same packets as add() per set bit on a
+// twin: the images must be byte-identical.  Rows: slots, the overflow row,
+// unclassified rows.
+template <class Table>
+void add_stages_against_add(Table &multi, Table &single, unsigned shards)
+{
+	std::mt19937 rng(3);
+	std::vector<std::uint64_t> rows;
+	for (std::uint32_t i = 0; i < 40; i++) {
+		rows.push_back(multi.row(key(i)));
+		REQUIRE(single.row(key(i)) == rows.back());
+	}
+	rows.push_back(multi.overflow_row());
+	for (unsigned s = 0; s < PKTPATH_TABLE_STATUS_COUNT; s++)
+		rows.push_back(multi.unclassified_row(s));
+	const std::uint32_t all = (1u << Table::stage_count) - 1;
+	for (int p = 0; p < 5000; p++) {
+		const std::uint64_t row = rows[rng() % rows.size()];
+		const std::uint32_t mask = p % 50 == 0 ? all : p % 50 == 1 ? 0 : static_cast<std::uint32_t>(rng()) & all;
+		const std::uint64_t bytes = 60 + rng() % 1400;
+		const unsigned shard = rng() % shards;
+		multi.add_stages(row, mask, bytes, shard);
+		for (unsigned st = 0; st < Table::stage_count; st++)
+			if (mask & (1u << st))
+				single.add(row, st, bytes, shard);
+	}
+	CHECK(image_of(multi.data(), multi.size()) == image_of(single.data(), single.size()));
+	CHECK(table_snapshot(multi.view()).total(Table::stage_count - 1).packets > 0);
+}
+
+} // namespace
+
+TEST_CASE("add_stages() counts like add() at each stage of the mask", "[table][stages]")
+{
+	SECTION("shared counters, six stages")
+	{
+		auto a = stage_table<>::create(64), b = stage_table<>::create(64);
+		add_stages_against_add(a, b, 1);
+	}
+	SECTION("shared counters, sixteen stages (the largest mask)")
+	{
+		auto a = stage_table<flow_key, sixteen>::create(32), b = stage_table<flow_key, sixteen>::create(32);
+		add_stages_against_add(a, b, 1); // 40 keys in 32 slots: the overflow row too
+	}
+	SECTION("sharded counters, three shards")
+	{
+		table_options o;
+		o.shards = 3;
+		using sharded = stage_table<flow_key, chain3, sharded_counters>;
+		auto a = sharded::create(128, o), b = sharded::create(128, o);
+		add_stages_against_add(a, b, 3);
+	}
+	SECTION("sharded counters, sixteen stages")
+	{
+		table_options o;
+		o.shards = 2;
+		using sharded = stage_table<flow_key, sixteen, sharded_counters>;
+		auto a = sharded::create(64, o), b = sharded::create(64, o);
+		add_stages_against_add(a, b, 2);
+	}
+}
+
+TEST_CASE("the C add_stages call: as add() per stage, range checks", "[table][stages][image]")
+{
+	table_options o;
+	o.shards = 2;
+	auto cxx = stage_table<flow_key, chain3, sharded_counters>::create(64, o);
+	const char *names[] = {"a", "b", "c"};
+	pktpath_table_params p{};
+	p.capacity = 64;
+	p.key_size = sizeof(pktpath_flow_key);
+	p.key_format = PKTPATH_TABLE_KEY_FLOW;
+	p.stage_count = 3;
+	p.layout = PKTPATH_TABLE_LAYOUT_SHARDED;
+	p.shard_count = 2;
+	p.stage_names = names;
+	aligned_buffer c(cxx.size());
+	REQUIRE(pktpath_table_init(c.get(), cxx.size(), &p) == PKTPATH_TABLE_OK);
+	auto *h = static_cast<pktpath_table_header *>(c.get());
+
+	std::mt19937 rng(5);
+	for (int n = 0; n < 2000; n++) {
+		const flow_key k = key(rng() % 100); // past full: the overflow row too
+		std::uint64_t row;
+		pktpath_table_rows_burst(h, &k, 1, &row);
+		REQUIRE(row == cxx.row(k));
+		if (n % 10 == 0)
+			row = cxx.unclassified_row(rng() % PKTPATH_TABLE_STATUS_COUNT);
+		const std::uint32_t mask = rng() % 8, shard = rng() % 2;
+		REQUIRE(pktpath_table_add_stages(h, shard, row, mask, n) == 0);
+		for (unsigned st = 0; st < 3; st++)
+			if (mask & (1u << st))
+				cxx.add(row, st, static_cast<std::uint64_t>(n), shard);
+	}
+	CHECK(table_snapshot(cxx.view()).overflow(chain3::a).packets > 0);
+	REQUIRE(std::memcmp(c.get(), cxx.data(), cxx.size()) == 0);
+
+	// Out of range: refused, nothing written.
+	const std::uint64_t last = 64 + PKTPATH_TABLE_STATUS_COUNT; // the last unclassified row
+	CHECK(pktpath_table_add_stages(h, 0, 0, 1u << 3, 1) == -1);
+	CHECK(pktpath_table_add_stages(h, 0, 0, 0x80000000u, 1) == -1);
+	CHECK(pktpath_table_add_stages(h, 2, 0, 1, 1) == -1);
+	CHECK(pktpath_table_add_stages(h, 0, last + 1, 1, 1) == -1);
+	CHECK(std::memcmp(c.get(), cxx.data(), cxx.size()) == 0);
+	CHECK(pktpath_table_add_stages(h, 1, last, 7, 1) == 0);
+	CHECK(pktpath_table_add_stages(h, 1, 0, 0, 1) == 0); // an empty mask counts nothing
+	cxx.add_stages(last, 7, 1, 1);
+	CHECK(std::memcmp(c.get(), cxx.data(), cxx.size()) == 0);
+}

@@ -67,7 +67,7 @@
 #define PKTPATH_TABLE_DEFAULT_PROBE_LIMIT 256u
 /* Pauses a prober waits for an insert of its own hash before giving up. */
 #define PKTPATH_TABLE_SPIN_LIMIT 1024u
-/* Keys hashed and prefetched ahead in pktpath_table_count_burst(). */
+/* Keys hashed and prefetched ahead in the burst calls (rows, count). */
 #define PKTPATH_TABLE_BURST 32u
 
 #define PKTPATH_TABLE_LAYOUT_INLINE 1u  /* counters inside each slot, shared by all writers */
@@ -549,34 +549,45 @@ PKTPATH_TABLE_HOT void pktpath_counter_read(const struct pktpath_counter *c, str
 	sum->bytes += bytes;
 }
 
-PKTPATH_TABLE_HOT void pktpath_table_add_(const struct pktpath_table_geom *g, uint32_t shard, uint64_t row,
-					  uint32_t stage, uint64_t bytes)
+/* One packet of `bytes` on one counter: shared by any writer (inline layout) or its shard's alone. */
+PKTPATH_TABLE_HOT void pktpath_table_bump_(const struct pktpath_table_geom *g, struct pktpath_counter *c,
+					   uint64_t bytes)
 {
-	struct pktpath_counter *c = pktpath_table_counters_(g, shard, row) + stage;
 	if (g->layout == PKTPATH_TABLE_LAYOUT_INLINE)
 		pktpath_counter_add(c, bytes);
 	else
 		pktpath_counter_add_owned(c, bytes);
 }
 
-/* Prefetches what counting a key (by its hash) at stage will touch when it sits in its home slot. */
-PKTPATH_TABLE_HOT void pktpath_table_prefetch_(const struct pktpath_table_geom *g, uint32_t shard, uint64_t hash,
-					       uint32_t stage)
+PKTPATH_TABLE_HOT void pktpath_table_add_(const struct pktpath_table_geom *g, uint32_t shard, uint64_t row,
+					  uint32_t stage, uint64_t bytes)
 {
-	const uint64_t home = hash & g->mask;
-	const uint8_t *slot = g->slots + home * g->slot_size;
-	__builtin_prefetch(slot, 0, 3);
-	__builtin_prefetch(slot + PKTPATH_TABLE_KEY_OFFSET + g->key_size - 1, 0, 3);
-	__builtin_prefetch(pktpath_table_counters_(g, shard, home) + stage, 1, 3);
+	pktpath_table_bump_(g, pktpath_table_counters_(g, shard, row) + stage, bytes);
 }
 
 /*
- * Counts n keys (key_size bytes each, contiguous) at one stage: hashes and
- * prefetches up to PKTPATH_TABLE_BURST slots ahead, so their cache misses
- * overlap, then counts each as pktpath_table_count() would.
+ * One packet of `bytes` at every stage whose bit is set in stage_mask (below
+ * 1 << stage_count), in stage order: the row's counters are located once.
  */
-PKTPATH_TABLE_HOT void pktpath_table_count_burst_(const struct pktpath_table_geom *g, uint32_t shard, uint32_t stage,
-						  const void *keys, const uint32_t *bytes, uint32_t n)
+PKTPATH_TABLE_HOT void pktpath_table_add_stages_(const struct pktpath_table_geom *g, uint32_t shard, uint64_t row,
+						 uint32_t stage_mask, uint64_t bytes)
+{
+	struct pktpath_counter *c = pktpath_table_counters_(g, shard, row);
+	for (; stage_mask; stage_mask &= stage_mask - 1)
+		pktpath_table_bump_(g, c + __builtin_ctz(stage_mask), bytes);
+}
+
+/*
+ * The burst engine under both burst calls.  Hashes and prefetches up to
+ * PKTPATH_TABLE_BURST home slots ahead, so their cache misses overlap, then
+ * finds or inserts the keys (key_size bytes each, contiguous) in order, each
+ * as pktpath_table_row_() would: a key repeated within a burst is inserted
+ * by its first occurrence and found by the others.  Without bytes it stores
+ * the rows in rows[]; with bytes it counts key i (bytes[i]) at stage in
+ * shard's plane instead, having prefetched that counter of its home row.
+ */
+PKTPATH_TABLE_HOT void pktpath_table_burst_(const struct pktpath_table_geom *g, const void *keys, uint32_t n,
+					    uint64_t *rows, uint32_t shard, uint32_t stage, const uint32_t *bytes)
 {
 	const uint8_t *k = (const uint8_t *)keys;
 	uint64_t hash[PKTPATH_TABLE_BURST];
@@ -585,14 +596,38 @@ PKTPATH_TABLE_HOT void pktpath_table_count_burst_(const struct pktpath_table_geo
 	for (done = 0; done < n; done += m) {
 		m = n - done < PKTPATH_TABLE_BURST ? n - done : PKTPATH_TABLE_BURST;
 		for (i = 0; i < m; i++) {
+			uint64_t home;
+			const uint8_t *slot;
 			hash[i] = pktpath_table_hash_(g, k + (uint64_t)(done + i) * g->key_size);
-			pktpath_table_prefetch_(g, shard, hash[i], stage);
+			home = hash[i] & g->mask;
+			slot = g->slots + home * g->slot_size;
+			__builtin_prefetch(slot, 0, 3);
+			__builtin_prefetch(slot + PKTPATH_TABLE_KEY_OFFSET + g->key_size - 1, 0, 3);
+			if (bytes)
+				__builtin_prefetch(pktpath_table_counters_(g, shard, home) + stage, 1, 3);
 		}
 		for (i = 0; i < m; i++) {
-			const void *key = k + (uint64_t)(done + i) * g->key_size;
-			pktpath_table_add_(g, shard, pktpath_table_row_(g, key, hash[i]), stage, bytes[done + i]);
+			const uint64_t row = pktpath_table_row_(g, k + (uint64_t)(done + i) * g->key_size, hash[i]);
+			if (bytes)
+				pktpath_table_add_(g, shard, row, stage, bytes[done + i]);
+			else
+				rows[done + i] = row;
 		}
 	}
+}
+
+/* rows[i] = the row of key i, for i in 0..n: see pktpath_table_burst_. */
+PKTPATH_TABLE_HOT void pktpath_table_rows_burst_(const struct pktpath_table_geom *g, const void *keys, uint32_t n,
+						 uint64_t *rows)
+{
+	pktpath_table_burst_(g, keys, n, rows, 0, 0, NULL);
+}
+
+/* Counts n keys at one stage, each as pktpath_table_count() would: see pktpath_table_burst_. */
+PKTPATH_TABLE_HOT void pktpath_table_count_burst_(const struct pktpath_table_geom *g, uint32_t shard, uint32_t stage,
+						  const void *keys, const uint32_t *bytes, uint32_t n)
+{
+	pktpath_table_burst_(g, keys, n, NULL, shard, stage, bytes);
 }
 
 /*
@@ -632,6 +667,33 @@ PKTPATH_INLINE int pktpath_table_count_burst(struct pktpath_table_header *t, uin
 		return -1;
 	pktpath_table_geom_of(t, &g);
 	pktpath_table_count_burst_(&g, shard, stage, keys, bytes, n);
+	return 0;
+}
+
+/*
+ * Rows of n keys, as pktpath_table_rows_burst_(): slots, inserted if new,
+ * or the overflow row (capacity).  For pktpath_table_add_stages().
+ */
+PKTPATH_INLINE void pktpath_table_rows_burst(struct pktpath_table_header *t, const void *keys, uint32_t n,
+					     uint64_t *rows)
+{
+	struct pktpath_table_geom g;
+	pktpath_table_geom_of(t, &g);
+	pktpath_table_rows_burst_(&g, keys, n, rows);
+}
+
+/*
+ * One packet of `bytes` at every stage of stage_mask in a row: a slot or the
+ * overflow row from pktpath_table_rows_burst(), or capacity + 1 + status.
+ */
+PKTPATH_INLINE int pktpath_table_add_stages(struct pktpath_table_header *t, uint32_t shard, uint64_t row,
+					    uint32_t stage_mask, uint64_t bytes)
+{
+	struct pktpath_table_geom g;
+	if ((stage_mask >> t->stage_count) || shard >= t->shard_count || row > (uint64_t)t->capacity + t->status_count)
+		return -1;
+	pktpath_table_geom_of(t, &g);
+	pktpath_table_add_stages_(&g, shard, row, stage_mask, bytes);
 	return 0;
 }
 

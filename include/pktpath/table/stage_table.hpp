@@ -217,12 +217,34 @@ public:
 		return pktpath_table_row_(&g, &key, pktpath_table_hash_(&g, &key));
 	}
 
+	// out[i] = row(keys[i]) for i in 0..n, in that order (a key repeated in
+	// the burst is inserted once), the slot look-ups overlapped (prefetch)
+	// in groups of PKTPATH_TABLE_BURST.
+	void rows(const Key *keys, std::uint32_t n, std::uint64_t *out) noexcept
+	{
+		assert(h_);
+		pktpath_table_geom g = g_;
+		fold(g);
+		pktpath_table_rows_burst_(&g, keys, n, out);
+	}
+
 	void add(std::uint64_t row, unsigned stage, std::uint64_t bytes, unsigned shard = 0) noexcept
 	{
 		assert(row < g_.mask + 2 + PKTPATH_TABLE_STATUS_COUNT);
 		pktpath_table_geom g = g_;
 		fold(g);
 		pktpath_table_add_(&g, checked(stage, shard), row, stage, bytes);
+	}
+
+	// One packet of `bytes` at every stage whose bit is set in stage_mask,
+	// as add() at each of them, the row's counters located once.
+	void add_stages(std::uint64_t row, std::uint32_t stage_mask, std::uint64_t bytes, unsigned shard = 0) noexcept
+	{
+		assert(row < g_.mask + 2 + PKTPATH_TABLE_STATUS_COUNT);
+		assert((stage_mask >> stage_count) == 0);
+		pktpath_table_geom g = g_;
+		fold(g);
+		pktpath_table_add_stages_(&g, checked(0, shard), row, stage_mask, bytes); // stage 0: the mask is checked
 	}
 
 	// --- shape and readers -------------------------------------------------
