@@ -14,8 +14,12 @@
 #include <pktpath/replay/sim.hpp>
 #include <pktpath/replay/timeline.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -531,4 +535,116 @@ TEST_CASE("a capture that cannot be read does not stop the others", "[replay]")
 	CHECK(feed.files()[0].err.code == capture::errc::io);
 	CHECK(feed.files()[1].frames == 316);
 	CHECK(feed.failed());
+}
+
+namespace {
+
+// One frame of every kind the classifier tells apart: 40 UDP and 10 TCP
+// IPv4 flows, IPv6, the same TCP flow on VLAN 42 and 43, ICMP (no ports), a
+// later fragment, and frames without a key: ARP, LLC, truncated, malformed.
+std::vector<bytes> frame_kinds()
+{
+	std::vector<bytes> k;
+	for (unsigned f = 0; f < 40; f++)
+		k.push_back(udp_frame(5000 + f));
+	for (unsigned f = 0; f < 10; f++)
+		k.push_back(builder().eth(0x0800).ipv4(client, server, 6).tcp(6000 + f, 443).payload(30).finish());
+	const std::array<std::uint8_t, 16> a6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	const std::array<std::uint8_t, 16> b6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+	k.push_back(builder().eth(0x86dd).ipv6(a6, b6, 17).udp(53, 5353).payload(10).finish());
+	for (unsigned vid : {42u, 43u})
+		k.push_back(builder().eth(0x8100).vlan(vid, 0x0800).ipv4(client, server, 6).tcp(7000, 443).payload(10).finish());
+	k.push_back(builder().eth(0x0800).ipv4(client, server, 1).payload(16).finish());
+	k.push_back(builder().eth(0x0800).ipv4(client, server, 17, 0x0010).payload(40).finish());
+	k.push_back(builder().eth(0x0806).raw({0, 1, 8, 0, 6, 4, 0, 1}).zeros(20).finish());
+	k.push_back(builder().eth(0x0026).raw({0x42, 0x42, 0x03}).zeros(35).finish());
+	bytes cut = udp_frame(5000);
+	cut.resize(30);
+	k.push_back(cut);
+	bytes bad = udp_frame(5001);
+	bad[14 + 2] = 0; // IPv4 total length 10: shorter than its header
+	bad[14 + 3] = 10;
+	k.push_back(bad);
+	return k;
+}
+
+std::vector<std::uint8_t> image_bytes(const table_type &t)
+{
+	return std::vector<std::uint8_t>(static_cast<const std::uint8_t *>(t.data()),
+					 static_cast<const std::uint8_t *>(t.data()) + t.size());
+}
+
+} // namespace
+
+TEST_CASE("classify() gives what operator() gives frame by frame, in bursts of any size", "[replay]")
+{
+	const std::vector<bytes> kinds = frame_kinds();
+	std::mt19937 rng(9);
+	std::vector<capture::frame> frames(400);
+	for (std::size_t i = 0; i < frames.size(); i++) {
+		const bytes &b = kinds[rng() % kinds.size()];
+		capture::frame &f = frames[i];
+		f.data = b.data();
+		f.caplen = static_cast<std::uint32_t>(b.size());
+		f.origlen = f.caplen + (i % 5 == 0 ? 100 : 0);
+		f.linktype = PKTPATH_LINKTYPE_ETHERNET;
+		f.ts_ns = 1000 * i;
+		f.index = i + 1;
+	}
+	char why[96];
+	flow_filter udp_only, vlan42;
+	REQUIRE(udp_only.set("proto", "udp", why, sizeof why));
+	REQUIRE(vlan42.set("vlan", "42", why, sizeof why));
+	std::vector<classifier::options> configs(5);
+	configs[1].key_vlan = true;
+	configs[2].filter = &udp_only;
+	configs[3].filter = &vlan42;
+	configs[3].key_vlan = true;
+	configs[4].parse_flags = parse_flags::symmetric;
+
+	std::set<unsigned> statuses;
+	for (std::size_t c = 0; c < configs.size(); c++) {
+		INFO("options " << c);
+		// 32 slots for 54 flows: the overflow row too.
+		table_type a = table_type::create(32), b = table_type::create(32);
+		REQUIRE(a.ok());
+		classifier burst(a, configs[c]), single(b, configs[c]);
+		std::vector<frame_desc> out(frames.size());
+		for (std::size_t done = 0, n = 0; done < frames.size(); done += n) {
+			n = std::min<std::size_t>(1 + rng() % 80, frames.size() - done); // bursts of 1..80
+			burst.classify(frames.data() + done, out.data() + done, n);
+		}
+		std::size_t no_row = 0, unclassified = 0, overflow = 0, slots = 0;
+		for (std::size_t i = 0; i < frames.size(); i++) {
+			INFO("frame " << i);
+			const frame_desc d = single(frames[i]);
+			REQUIRE(out[i].data == d.data);
+			REQUIRE(out[i].ts_ns == d.ts_ns);
+			REQUIRE(out[i].row == d.row);
+			REQUIRE(out[i].caplen == d.caplen);
+			REQUIRE(out[i].origlen == d.origlen);
+			REQUIRE(out[i].linktype == d.linktype);
+			REQUIRE(out[i].hash == d.hash);
+			REQUIRE(out[i].status == d.status);
+			statuses.insert(d.status);
+			no_row += d.row == frame_desc::no_row;
+			unclassified += d.row != frame_desc::no_row && d.row > a.overflow_row();
+			overflow += d.row == a.overflow_row();
+			slots += d.row < a.overflow_row();
+			if (d.row != frame_desc::no_row) {
+				a.add(out[i].row, rx_path::wire, out[i].origlen);
+				b.add(d.row, rx_path::wire, d.origlen);
+			}
+		}
+		CHECK(slots > 0);
+		if (configs[c].filter == nullptr) {
+			CHECK(no_row == 0);
+			CHECK(unclassified > 0);
+			CHECK(overflow > 0);
+		} else {
+			CHECK(no_row > 0);
+		}
+		CHECK(image_bytes(a) == image_bytes(b));
+	}
+	CHECK(statuses.size() == PKTPATH_STATUS_COUNT); // every parse status took part
 }

@@ -19,6 +19,7 @@
 #ifndef PKTPATH_REPLAY_MODEL_HPP
 #define PKTPATH_REPLAY_MODEL_HPP
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -118,9 +119,43 @@ public:
 
 	classifier(table_type &t, const options &o) : t_(t), o_(o) {}
 
+	// Classifies n frames into out[0..n), each as operator() does, with the
+	// table rows of a burst's keyed frames looked up together so that their
+	// cache misses overlap.  Rows are found in frame order, so a new flow
+	// takes the slot it would take frame by frame.
+	void classify(const capture::frame *in, frame_desc *out, std::size_t n)
+	{
+		flow_key keys[burst];
+		std::uint64_t rows[burst];
+		std::size_t keyed[burst]; // the frame of keys[j]
+		for (std::size_t done = 0; done < n; done += burst) {
+			const std::size_t end = n - done < burst ? n : done + burst;
+			std::uint32_t m = 0;
+			for (std::size_t i = done; i < end; i++)
+				if (prepare(in[i], out[i], keys[m]))
+					keyed[m++] = i;
+			t_.rows(keys, m, rows);
+			for (std::uint32_t j = 0; j < m; j++)
+				out[keyed[j]].row = rows[j];
+		}
+	}
+
 	frame_desc operator()(const capture::frame &f)
 	{
-		frame_desc d{f.data, f.ts_ns, frame_desc::no_row, f.caplen, f.origlen, f.linktype, 0, 0};
+		frame_desc d;
+		classify(&f, &d, 1);
+		return d;
+	}
+
+private:
+	static constexpr std::size_t burst = PKTPATH_TABLE_BURST;
+
+	// One frame's descriptor but for a counted keyed frame's row: parse,
+	// RSS hash, filter, unclassified row.  True when the frame counts under
+	// its flow key, left in k for classify() to look up.
+	bool prepare(const capture::frame &f, frame_desc &d, flow_key &k)
+	{
+		d = frame_desc{f.data, f.ts_ns, frame_desc::no_row, f.caplen, f.origlen, f.linktype, 0, 0};
 		pktpath_parse_result r;
 		// Always asks for the VLAN id: the filter may need it.
 		pktpath_parse(f.data, f.caplen, f.linktype, o_.parse_flags | PKTPATH_PARSE_VLAN, &r);
@@ -131,18 +166,15 @@ public:
 		if (keyed)
 			d.hash = rss_(r.key);
 		if (o_.filter != nullptr && !o_.filter->empty() && !o_.filter->match(r))
-			return d;
-		if (keyed) {
-			flow_key k;
-			k.assign(r.key);
-			d.row = t_.row(k);
-		} else {
+			return false;
+		if (!keyed) {
 			d.row = t_.unclassified_row(r.status);
+			return false;
 		}
-		return d;
+		k.assign(r.key);
+		return true;
 	}
 
-private:
 	table_type &t_;
 	options o_;
 	toeplitz_hash rss_;
