@@ -566,6 +566,21 @@ PKTPATH_TABLE_HOT void pktpath_table_add_(const struct pktpath_table_geom *g, ui
 }
 
 /*
+ * Requests a row's counters (every stage) in shard's plane for writing, for a
+ * caller that knows the row a while before it counts there: the miss then
+ * overlaps with its other work.
+ */
+PKTPATH_TABLE_HOT void pktpath_table_prefetch_row_(const struct pktpath_table_geom *g, uint32_t shard, uint64_t row)
+{
+	const uint8_t *c = (const uint8_t *)pktpath_table_counters_(g, shard, row);
+	const uint32_t len =
+		g->layout == PKTPATH_TABLE_LAYOUT_INLINE && row <= g->mask ? g->slot_size - g->counters_offset : g->row_size;
+	uint32_t off;
+	for (off = 0; off < len; off += 64)
+		__builtin_prefetch(c + off, 1, 3);
+}
+
+/*
  * One packet of `bytes` at every stage whose bit is set in stage_mask (below
  * 1 << stage_count), in stage order: the row's counters are located once.
  */

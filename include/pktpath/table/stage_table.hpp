@@ -236,6 +236,16 @@ public:
 		pktpath_table_add_(&g, checked(stage, shard), row, stage, bytes);
 	}
 
+	// Requests the row's counters in shard's plane ahead of add() or
+	// add_stages() there (a hint: changes nothing but speed).
+	void prefetch(std::uint64_t row, unsigned shard = 0) const noexcept
+	{
+		assert(row < g_.mask + 2 + PKTPATH_TABLE_STATUS_COUNT);
+		pktpath_table_geom g = g_;
+		fold(g);
+		pktpath_table_prefetch_row_(&g, checked(0, shard), row);
+	}
+
 	// One packet of `bytes` at every stage whose bit is set in stage_mask,
 	// as add() at each of them, the row's counters located once.
 	void add_stages(std::uint64_t row, std::uint32_t stage_mask, std::uint64_t bytes, unsigned shard = 0) noexcept
