@@ -55,6 +55,10 @@
 
 namespace pktpath::replay {
 
+namespace detail {
+constexpr std::uint32_t bit(unsigned stage) { return std::uint32_t{1} << stage; }
+} // namespace detail
+
 class sim_engine {
 public:
 	sim_engine(const knobs &k, table_type &t, drop_sink sink = {})
@@ -98,8 +102,12 @@ public:
 		for (;;) {
 			if (c0.group.pending()) {
 				c0.group.poll_round();
-				for (std::size_t k = 1; k < cpus_.size(); k++)
-					cpus_[k]->in.seal(now(c0)); // the IPIs of this round
+				if (unsealed_ != 0) {
+					for (std::size_t k = 1; k < cpus_.size(); k++)
+						cpus_[k]->in.seal(now(c0)); // the IPIs of this round
+					handed_off_ += unsealed_;
+					unsealed_ = 0;
+				}
 			} else if (have_next_) {
 				// Idle until the next frame reaches the NIC.
 				if (next_at_ > now(c0))
@@ -108,13 +116,16 @@ public:
 			} else {
 				break;
 			}
-			// CPU 0 steers its next frame after paying its poll cost: with
-			// a cost, everything up to now is known; without, only what
-			// came before now.
-			if (k_.poll_cost_ns != 0)
-				catch_up(now(c0));
-			else if (now(c0) != 0)
-				catch_up(now(c0) - 1);
+			// The other CPUs follow a batch of frames behind: what they do
+			// depends only on what CPU 0 handed them, so catching up later
+			// changes nothing but how much each call can do.  CPU 0 steers
+			// its next frame after paying its poll cost: with a cost,
+			// everything up to now is known; without, only what came
+			// before now.
+			if (handed_off_ >= catch_up_batch && (k_.poll_cost_ns != 0 || now(c0) != 0)) {
+				handed_off_ = 0;
+				catch_up(k_.poll_cost_ns != 0 ? now(c0) : now(c0) - 1);
+			}
 		}
 		catch_up(~std::uint64_t{0});
 	}
@@ -139,7 +150,7 @@ private:
 		unsigned cpu;
 		void operator()(frame_desc &d) const { e->deliver(cpu, d); }
 	};
-	using backlog_type = backlog<frame_desc, deliver_fn>;
+	using backlog_type = backlog<frame_desc, deliver_fn, sync::single>;
 
 	// Frames RPS sent from CPU 0 to another CPU, in order: when CPU 0
 	// enqueued each (t) and when its IPI would wake that CPU (wake: the end
@@ -192,7 +203,7 @@ private:
 	};
 
 	struct cpu {
-		poll_group<manual_clock> group;
+		poll_group<manual_clock, sync::single> group;
 		backlog_type bl;
 		handoff in;
 		std::uint64_t ready_at = 0; // an idle backlog's wake-up IPI
@@ -210,31 +221,43 @@ private:
 	static std::uint64_t now(cpu &c) { return static_cast<std::uint64_t>(c.group.clock().now().time_since_epoch().count()); }
 	static void advance(cpu &c, std::uint64_t ns) { c.group.clock().advance(std::chrono::nanoseconds(ns)); }
 
-	void count(const frame_desc &d, unsigned stage)
+	// The stages a frame passed, by its fate.
+	static constexpr std::uint32_t to_wire = detail::bit(rx_path::wire);
+	static constexpr std::uint32_t to_napi_poll = to_wire | detail::bit(rx_path::rx_ring) | detail::bit(rx_path::napi_poll);
+	static constexpr std::uint32_t to_backlog = to_napi_poll | detail::bit(rx_path::backlog);
+	static constexpr std::uint32_t to_deliver = to_backlog | detail::bit(rx_path::l3) | detail::bit(rx_path::l4) | detail::bit(rx_path::deliver);
+	static constexpr std::uint32_t to_unclassified = to_backlog | detail::bit(rx_path::unclassified);
+
+	// A frame is counted at every stage it passed once its fate is known (a
+	// drop, delivery, or unclassified), in one table call.  The totals are
+	// those of counting stage by stage; nothing reads the table during a run.
+	void count(const frame_desc &d, std::uint32_t stages)
 	{
 		if (d.row != frame_desc::no_row)
-			t_.add(d.row, stage, d.origlen);
+			t_.add_stages(d.row, stages, d.origlen);
 	}
 
-	// The next frame.  Frames are read, classified and counted on the wire
-	// a batch ahead of their arrival events: the table look-ups of a batch
-	// run back to back, so the CPU overlaps their cache misses, which one
-	// look-up per event (with a whole model step in between) cannot.
+	// The next frame.  Frames are read and classified a batch ahead of
+	// their arrival events: the batch's table look-ups overlap their cache
+	// misses, which one look-up per event (with a whole model step in
+	// between) cannot, and their counters are requested well before the
+	// frames' fates count there.
 	void pull()
 	{
 		if (ahead_at_ == ahead_n_) {
+			capture::frame f[lookahead];
 			ahead_at_ = ahead_n_ = 0;
-			capture::frame f;
-			while (ahead_n_ < lookahead && pull_(src_, f, ahead_[ahead_n_].at)) {
-				arrival &a = ahead_[ahead_n_++];
-				a.d = (*cls_)(f);
-				count(a.d, rx_path::wire);
-			}
+			while (ahead_n_ < lookahead && pull_(src_, f[ahead_n_], ahead_ns_[ahead_n_]))
+				++ahead_n_;
+			cls_->classify(f, ahead_, ahead_n_);
+			for (unsigned i = 0; i < ahead_n_; i++)
+				if (ahead_[i].row != frame_desc::no_row)
+					t_.prefetch(ahead_[i].row);
 		}
 		have_next_ = ahead_at_ < ahead_n_;
 		if (have_next_) {
-			next_at_ = ahead_[ahead_at_].at;
-			next_ = ahead_[ahead_at_++].d;
+			next_at_ = ahead_ns_[ahead_at_];
+			next_ = ahead_[ahead_at_++];
 		}
 	}
 
@@ -247,10 +270,10 @@ private:
 			st_.file_bytes += d.caplen;
 			st_.span_ns = next_at_;
 			if (ring_.enqueue(d)) {
-				count(d, rx_path::rx_ring);
 				const std::uint64_t used = ring_.size();
 				st_.nic.ring_peak = used > st_.nic.ring_peak ? used : st_.nic.ring_peak;
 			} else {
+				count(d, to_wire);
 				sink_(d, rx_path::rx_ring);
 			}
 			if (irq_.enabled()) // masked: raising would change nothing
@@ -274,12 +297,13 @@ private:
 				break;
 			advance(c0, k_.poll_cost_ns);
 			c0.st.busy_ns += k_.poll_cost_ns;
-			count(d, rx_path::napi_poll);
 			const std::uint32_t to = rps_.select(d.hash);
-			if (to == 0)
+			if (to == 0) {
 				enqueue(0, d);
-			else
+			} else {
 				cpus_[to]->in.push(now(c0), d);
+				++unsealed_;
+			}
 			++work;
 		}
 		return work;
@@ -301,10 +325,10 @@ private:
 	{
 		cpu &c = *cpus_[to];
 		if (c.bl.enqueue(d)) {
-			count(d, rx_path::backlog);
 			const std::uint64_t q = c.bl.qlen();
 			c.st.backlog_peak = q > c.st.backlog_peak ? q : c.st.backlog_peak;
 		} else {
+			count(d, to_napi_poll);
 			sink_(d, rx_path::backlog);
 		}
 	}
@@ -327,13 +351,7 @@ private:
 		advance(c, k_.cost_ns);
 		c.st.busy_ns += k_.cost_ns;
 		++c.st.processed;
-		if (pktpath_status_has_key(d.status)) {
-			count(d, rx_path::l3);
-			count(d, rx_path::l4);
-			count(d, rx_path::deliver);
-		} else {
-			count(d, rx_path::unclassified);
-		}
+		count(d, pktpath_status_has_key(d.status) ? to_deliver : to_unclassified);
 		if (k != 0)
 			take_handoffs(k, now(c));
 	}
@@ -372,22 +390,22 @@ private:
 	table_type &t_;
 	drop_sink sink_;
 	spsc_ring<frame_desc> ring_; // the NIC's RX descriptors
-	napi nic_napi_;
-	irq_line irq_;
+	basic_napi<sync::single> nic_napi_;
+	basic_irq_line<sync::single> irq_;
 	std::vector<std::unique_ptr<cpu>> cpus_;
 	std::vector<backlog_type *> backlogs_;
 	rps_map<backlog_type> rps_{nullptr, 0};
 	std::uint64_t round_max_ = 0; // longest backlog round: weight x cost
+	static constexpr std::uint32_t catch_up_batch = 256;
+	std::uint32_t unsealed_ = 0;   // frames handed to CPUs 1.. in CPU 0's current round
+	std::uint32_t handed_off_ = 0; // ... since the last catch_up()
 
 	void *src_ = nullptr;
 	bool (*pull_)(void *, capture::frame &, std::uint64_t &) = nullptr;
 	classifier *cls_ = nullptr;
 	static constexpr unsigned lookahead = 32;
-	struct arrival {
-		std::uint64_t at;
-		frame_desc d;
-	};
-	arrival ahead_[lookahead];
+	std::uint64_t ahead_ns_[lookahead]; // arrival times
+	frame_desc ahead_[lookahead];
 	unsigned ahead_at_ = 0, ahead_n_ = 0;
 	bool have_next_ = false;
 	std::uint64_t next_at_ = 0;
