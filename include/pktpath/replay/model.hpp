@@ -117,7 +117,12 @@ public:
 		const flow_filter *filter = nullptr; // null or empty: every frame counts
 	};
 
-	classifier(table_type &t, const options &o) : t_(t), o_(o) {}
+	// The filter, when not empty, must outlive the classifier and stay
+	// unchanged: whether it is empty is decided here, not per frame.
+	classifier(table_type &t, const options &o)
+		: t_(t), o_(o), filter_(o.filter != nullptr && !o.filter->empty() ? o.filter : nullptr)
+	{
+	}
 
 	// Classifies n frames into out[0..n), each as operator() does, with the
 	// table rows of a burst's keyed frames looked up together so that their
@@ -165,7 +170,7 @@ private:
 			r.key.vlan = 0;
 		if (keyed)
 			d.hash = rss_(r.key);
-		if (o_.filter != nullptr && !o_.filter->empty() && !o_.filter->match(r))
+		if (filter_ != nullptr && !filter_->match(r))
 			return false;
 		if (!keyed) {
 			d.row = t_.unclassified_row(r.status);
@@ -177,6 +182,7 @@ private:
 
 	table_type &t_;
 	options o_;
+	const flow_filter *filter_; // null: every frame counts
 	toeplitz_hash rss_;
 };
 

@@ -154,8 +154,10 @@ private:
 
 	// Frames RPS sent from CPU 0 to another CPU, in order: when CPU 0
 	// enqueued each (t) and when its IPI would wake that CPU (wake: the end
-	// of CPU 0's round, set by seal()).  Pre-sized; it grows (doubling)
-	// only if CPU 0 runs further ahead than a few rounds' worth of frames.
+	// of CPU 0's round, set by seal()).  With the default knobs it holds at
+	// most a catch-up batch plus a backlog round's worth of CPU 0's frames
+	// (about 600); it grows (doubling) when knobs let CPU 0 run further
+	// ahead.
 	class handoff {
 	public:
 		struct item {
@@ -212,7 +214,7 @@ private:
 		cpu(const knobs &k, sim_engine *e, unsigned i)
 			: group(poll_config{k.budget, std::chrono::microseconds(k.time_limit_us)}),
 			  bl(deliver_fn{e, i}, k.max_backlog, k.weight),
-			  in(ring_header::round_up_capacity(4 * (k.ring + static_cast<std::uint32_t>(k.weight) + 1024)))
+			  in(handoff_capacity)
 		{
 			group.add(bl.as_napi());
 		}
@@ -397,6 +399,7 @@ private:
 	rps_map<backlog_type> rps_{nullptr, 0};
 	std::uint64_t round_max_ = 0; // longest backlog round: weight x cost
 	static constexpr std::uint32_t catch_up_batch = 256;
+	static constexpr std::size_t handoff_capacity = 1024;
 	std::uint32_t unsealed_ = 0;   // frames handed to CPUs 1.. in CPU 0's current round
 	std::uint32_t handed_off_ = 0; // ... since the last catch_up()
 
