@@ -38,6 +38,21 @@ struct chain3 {
 	static constexpr stage_def stages[] = {{"a", no_pred}, {"b", a}, {"c", b}};
 };
 
+// The C parameters of the image stage_table<flow_key, chain3, ...> makes.
+pktpath_table_params chain3_params(std::uint32_t capacity, std::uint32_t layout, std::uint32_t shards)
+{
+	static const char *names[] = {"a", "b", "c"};
+	pktpath_table_params p{};
+	p.capacity = capacity;
+	p.key_size = sizeof(pktpath_flow_key);
+	p.key_format = PKTPATH_TABLE_KEY_FLOW;
+	p.stage_count = 3;
+	p.layout = layout;
+	p.shard_count = shards;
+	p.stage_names = names;
+	return p;
+}
+
 std::uint64_t packets_of(const table_snapshot &s, const flow_key &k, unsigned stage)
 {
 	for (std::size_t i = 0; i < s.flow_count(); i++)
@@ -437,17 +452,9 @@ TEST_CASE("the C functions and the C++ template write byte-identical images", "[
 		o.hash_seed = 0x1234;
 		o.probe_limit = 16;
 		auto cxx = stage_table<flow_key, chain3, sharded_counters>::create(1024, o);
-		const char *names[] = {"a", "b", "c"};
-		pktpath_table_params p{};
-		p.capacity = 1024;
+		pktpath_table_params p = chain3_params(1024, PKTPATH_TABLE_LAYOUT_SHARDED, 3);
 		p.probe_limit = 16;
-		p.key_size = sizeof(pktpath_flow_key);
-		p.key_format = PKTPATH_TABLE_KEY_FLOW;
-		p.stage_count = 3;
-		p.layout = PKTPATH_TABLE_LAYOUT_SHARDED;
-		p.shard_count = 3;
 		p.hash_seed = 0x1234;
-		p.stage_names = names;
 		aligned_buffer c(cxx.size());
 		REQUIRE(pktpath_table_init(c.get(), cxx.size(), &p) == PKTPATH_TABLE_OK);
 		feed_both(cxx, static_cast<pktpath_table_header *>(c.get()), 3);
@@ -656,15 +663,7 @@ TEST_CASE("rows() gives what row() gives key by key: repeats in a burst, a full 
 	SECTION("the C call on a C image")
 	{
 		auto cxx = stage_table<flow_key, chain3>::create(32);
-		const char *names[] = {"a", "b", "c"};
-		pktpath_table_params p{};
-		p.capacity = 32;
-		p.key_size = sizeof(pktpath_flow_key);
-		p.key_format = PKTPATH_TABLE_KEY_FLOW;
-		p.stage_count = 3;
-		p.layout = PKTPATH_TABLE_LAYOUT_INLINE;
-		p.shard_count = 1;
-		p.stage_names = names;
+		const pktpath_table_params p = chain3_params(32, PKTPATH_TABLE_LAYOUT_INLINE, 1);
 		aligned_buffer c(cxx.size());
 		REQUIRE(pktpath_table_init(c.get(), cxx.size(), &p) == PKTPATH_TABLE_OK);
 		auto *h = static_cast<pktpath_table_header *>(c.get());
@@ -809,15 +808,7 @@ TEST_CASE("the C add_stages call: as add() per stage, range checks", "[table][st
 	table_options o;
 	o.shards = 2;
 	auto cxx = stage_table<flow_key, chain3, sharded_counters>::create(64, o);
-	const char *names[] = {"a", "b", "c"};
-	pktpath_table_params p{};
-	p.capacity = 64;
-	p.key_size = sizeof(pktpath_flow_key);
-	p.key_format = PKTPATH_TABLE_KEY_FLOW;
-	p.stage_count = 3;
-	p.layout = PKTPATH_TABLE_LAYOUT_SHARDED;
-	p.shard_count = 2;
-	p.stage_names = names;
+	const pktpath_table_params p = chain3_params(64, PKTPATH_TABLE_LAYOUT_SHARDED, 2);
 	aligned_buffer c(cxx.size());
 	REQUIRE(pktpath_table_init(c.get(), cxx.size(), &p) == PKTPATH_TABLE_OK);
 	auto *h = static_cast<pktpath_table_header *>(c.get());
