@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -28,22 +29,21 @@ public:
 	mapped_file() = default;
 	mapped_file(const mapped_file &) = delete;
 	mapped_file &operator=(const mapped_file &) = delete;
-	mapped_file(mapped_file &&o) noexcept : data_(o.data_), size_(o.size_), released_(o.released_)
+	mapped_file(mapped_file &&o) noexcept
+		: data_(std::exchange(o.data_, nullptr)),
+		  size_(std::exchange(o.size_, 0)),
+		  released_(std::exchange(o.released_, 0)),
+		  redo_from_(std::exchange(o.redo_from_, 0))
 	{
-		o.data_ = nullptr;
-		o.size_ = 0;
-		o.released_ = 0;
 	}
 	mapped_file &operator=(mapped_file &&o) noexcept
 	{
 		if (this != &o) {
 			close();
-			data_ = o.data_;
-			size_ = o.size_;
-			released_ = o.released_;
-			o.data_ = nullptr;
-			o.size_ = 0;
-			o.released_ = 0;
+			data_ = std::exchange(o.data_, nullptr);
+			size_ = std::exchange(o.size_, 0);
+			released_ = std::exchange(o.released_, 0);
+			redo_from_ = std::exchange(o.redo_from_, 0);
 		}
 		return *this;
 	}
@@ -90,6 +90,7 @@ public:
 		data_ = nullptr;
 		size_ = 0;
 		released_ = 0;
+		redo_from_ = 0;
 	}
 
 	const std::uint8_t *data() const { return data_; }
@@ -99,7 +100,10 @@ public:
 	// Drops the resident pages lying wholly before `offset`.  The mapping is
 	// private and never written, so a dropped page refaults from the page
 	// cache with the same bytes: views handed out earlier stay valid, they
-	// only cost a fault if touched again.
+	// only cost a fault if touched again.  Such a refault can map a whole
+	// large folio of the page cache (2 MiB on Linux 6.18), and nothing would
+	// drop it again: so each call also drops again what the previous call
+	// dropped, and frames still in use a window behind cannot pile up.
 	void release_before(std::size_t offset)
 	{
 		if (!data_)
@@ -109,7 +113,8 @@ public:
 		const std::size_t end = offset & ~(page_size() - 1);
 		if (end <= released_)
 			return;
-		::madvise(const_cast<std::uint8_t *>(data_) + released_, end - released_, MADV_DONTNEED);
+		::madvise(const_cast<std::uint8_t *>(data_) + redo_from_, end - redo_from_, MADV_DONTNEED);
+		redo_from_ = released_;
 		released_ = end;
 	}
 
@@ -122,7 +127,8 @@ private:
 
 	const std::uint8_t *data_ = nullptr;
 	std::size_t size_ = 0;
-	std::size_t released_ = 0; // page-aligned: [0, released_) already dropped
+	std::size_t released_ = 0;  // page-aligned: [0, released_) already dropped
+	std::size_t redo_from_ = 0; // where the previous drop began
 };
 
 } // namespace pktpath::capture

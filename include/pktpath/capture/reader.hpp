@@ -29,9 +29,11 @@ struct reader_options {
 	// as corruption (libpcap's and Wireshark's usual maximum).
 	std::uint32_t max_caplen = 262144;
 	// Streaming: when non-zero, every time the cursor has moved this many
-	// bytes, pages of the mapping behind the current record are dropped from
-	// the resident set (they refault if an old frame is touched again).
-	// Mapped files only; a caller's buffer is never advised.
+	// bytes, the pages of the mapping lying more than this many bytes behind
+	// it are dropped from the resident set, so the frames handed out in the
+	// last window stay mapped for a caller still using them (an older frame
+	// refaults if touched again).  Mapped files only; a caller's buffer is
+	// never advised.
 	std::size_t release_behind = 0;
 };
 
@@ -79,7 +81,7 @@ public:
 			return false;
 		}
 		if (opt_.release_behind && f.offset - release_mark_ >= opt_.release_behind) {
-			file_.release_before(static_cast<std::size_t>(f.offset));
+			file_.release_before(static_cast<std::size_t>(f.offset - opt_.release_behind));
 			release_mark_ = f.offset;
 		}
 		return true;
