@@ -19,16 +19,28 @@ class stream_prefetch {
 public:
 	static constexpr std::size_t line = 64;
 	static constexpr std::size_t distance = 1024;
+	static constexpr std::size_t chunk = 512;
 
 	// The walk is at `pos` in [base, base + size): request every line up to
 	// pos + distance not requested yet.  Skips what a long record jumped over.
+	// Lines are requested a whole chunk at a time: a loop of fixed length
+	// predicts well, one that follows the record sizes mispredicted its exit
+	// about once a record (cachegrind, IMIX replay).
 	void advance(const std::uint8_t *base, std::size_t pos, std::size_t size)
 	{
 		if (ahead_ < pos)
 			ahead_ = pos & ~(line - 1);
 		const std::size_t until = size - pos > distance ? pos + distance : size;
-		for (; ahead_ < until; ahead_ += line)
-			__builtin_prefetch(base + ahead_);
+		while (ahead_ < until) {
+			if (size - ahead_ >= chunk) {
+				for (std::size_t i = 0; i < chunk; i += line)
+					__builtin_prefetch(base + ahead_ + i);
+				ahead_ += chunk;
+			} else { // the end of the file: never past it
+				for (; ahead_ < size; ahead_ += line)
+					__builtin_prefetch(base + ahead_);
+			}
+		}
 	}
 
 	void reset() { ahead_ = 0; }
