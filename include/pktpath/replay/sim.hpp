@@ -95,7 +95,13 @@ public:
 	void run(Source &src, classifier &cls)
 	{
 		src_ = &src;
-		pull_ = [](void *s, capture::frame &f, std::uint64_t &at) { return static_cast<Source *>(s)->next(f, at); };
+		// A batch per call: Source::next is inlined in the loop.
+		fill_ = [](void *s, capture::frame *f, std::uint64_t *at, unsigned n) {
+			unsigned i = 0;
+			while (i < n && static_cast<Source *>(s)->next(f[i], at[i]))
+				++i;
+			return i;
+		};
 		cls_ = &cls;
 		pull();
 		cpu &c0 = *cpus_[0];
@@ -248,9 +254,8 @@ private:
 	{
 		if (ahead_at_ == ahead_n_) {
 			capture::frame f[lookahead];
-			ahead_at_ = ahead_n_ = 0;
-			while (ahead_n_ < lookahead && pull_(src_, f[ahead_n_], ahead_ns_[ahead_n_]))
-				++ahead_n_;
+			ahead_at_ = 0;
+			ahead_n_ = fill_(src_, f, ahead_ns_, lookahead);
 			cls_->classify(f, ahead_, ahead_n_);
 			for (unsigned i = 0; i < ahead_n_; i++)
 				if (ahead_[i].row != frame_desc::no_row)
@@ -404,7 +409,7 @@ private:
 	std::uint32_t handed_off_ = 0; // ... since the last catch_up()
 
 	void *src_ = nullptr;
-	bool (*pull_)(void *, capture::frame &, std::uint64_t &) = nullptr;
+	unsigned (*fill_)(void *, capture::frame *, std::uint64_t *, unsigned) = nullptr;
 	classifier *cls_ = nullptr;
 	static constexpr unsigned lookahead = 32;
 	std::uint64_t ahead_ns_[lookahead]; // arrival times
