@@ -17,6 +17,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -383,6 +384,90 @@ TEMPLATE_TEST_CASE("irq_line: fires once while enabled, re-fires on enable with 
 	CHECK(irq.fired() == 3);
 	CHECK_FALSE(irq.enabled());
 	CHECK(na.scheduled());
+}
+
+namespace {
+
+// A NIC queue (ring + irq + napi) and two backlogs in one poll group under
+// policy P, driven from one thread by a seeded generator.
+template <class P>
+struct random_world {
+	struct deliver {
+		std::vector<std::string> *log;
+		int cpu;
+		void operator()(int v) const { log->push_back("d" + std::to_string(cpu) + ":" + std::to_string(v)); }
+	};
+	using backlog_t = typename P::template backlog<int, deliver>;
+
+	std::vector<std::string> log;
+	pktpath::spsc_ring<int> rx{64};
+	typename P::group g{pktpath::poll_config{40, std::chrono::microseconds(50)}};
+	backlog_t bl0{deliver{&log, 0}, 5, 3}, bl1{deliver{&log, 1}, 5, 3};
+	typename P::napi nic{*this, 16};
+	typename P::irq irq{nic};
+	std::minstd_rand rng;
+
+	explicit random_world(std::uint32_t seed) : rng(seed)
+	{
+		g.add(bl0.as_napi());
+		g.add(bl1.as_napi());
+		g.add(nic);
+	}
+
+	int poll(int budget)
+	{
+		int work = 0, v;
+		while (work < budget && rx.dequeue(v)) {
+			g.clock().advance(std::chrono::microseconds(rng() % 3));
+			if (!(v & 1 ? bl1 : bl0).enqueue(v))
+				log.push_back("drop:" + std::to_string(v));
+			++work;
+		}
+		return work;
+	}
+	void rearm()
+	{
+		irq.enable([this] { return !rx.empty(); });
+	}
+};
+
+// One random run: every delivery, drop, round and counter, in order, as text.
+template <class P>
+std::vector<std::string> random_run(std::uint32_t seed)
+{
+	random_world<P> w(seed);
+	int next = 0;
+	for (int step = 0; step < 400; step++) {
+		for (unsigned n = w.rng() % 12; n > 0; n--) {
+			if (!w.rx.enqueue(next))
+				w.log.push_back("miss:" + std::to_string(next));
+			++next;
+		}
+		w.irq.raise();
+		for (unsigned r = w.rng() % 3; r > 0 && w.g.pending(); r--)
+			w.log.push_back("round:" + std::to_string(w.g.poll_round()));
+	}
+	while (w.g.pending())
+		w.log.push_back("round:" + std::to_string(w.g.poll_round()));
+	const pktpath::softnet_stat st = w.g.stats();
+	w.log.push_back("stats:" + std::to_string(st.processed) + "," + std::to_string(st.dropped) + "," +
+			std::to_string(st.time_squeeze) + "," + std::to_string(st.budget_exhausted) + "," +
+			std::to_string(st.polls) + "," + std::to_string(st.rounds) + ",irqs " + std::to_string(w.irq.fired()));
+	return w.log;
+}
+
+} // namespace
+
+TEST_CASE("sync::single and sync::multi run the same: random schedules, rounds, drops", "[napi]")
+{
+	for (std::uint32_t seed = 1; seed <= 20; seed++) {
+		CAPTURE(seed);
+		const auto multi = random_run<threaded>(seed);
+		const auto single = random_run<single_thread>(seed);
+		REQUIRE(multi.size() > 400);
+		CHECK(std::count_if(multi.begin(), multi.end(), [](const std::string &l) { return l.rfind("drop", 0) == 0; }) > 0);
+		CHECK(multi == single);
+	}
 }
 
 // ---- threads: schedule() from another thread, idle sleep, no lost frame ----
