@@ -4,7 +4,8 @@
 // ring is a spsc_ring, the NIC interrupt an irq_line, every CPU a
 // poll_group<manual_clock> (net_rx_action: weight, budget, time limit,
 // time_squeeze), the per-CPU queues backlog<> (enqueue_to_backlog's drop
-// rule), steering an rps_map.  Same frames, arrival times and knobs: same
+// rule), steering an rps_map; the poll pieces under sync::single, as all of
+// it runs on one thread.  Same frames, arrival times and knobs: same
 // result, bit for bit (one thread, no wall clock, no randomness).
 //
 // The model, step by step:
