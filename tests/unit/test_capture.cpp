@@ -731,6 +731,18 @@ std::vector<std::uint8_t> ether_frame(std::size_t n, unsigned seed)
 }
 
 // Resident kB of the mapping that holds `p`, from /proc/self/smaps (-1 if unknown).
+// A nanosecond pcap of `records` records: record i has 1000 bytes of
+// payload(1000, i) and the timestamp i s + i ns.
+std::vector<std::uint8_t> numbered_pcap(unsigned records)
+{
+	std::vector<std::uint8_t> file = pcap_header(false, true);
+	for (unsigned i = 0; i < records; ++i) {
+		const auto rec = pcap_record(false, i, i, payload(1000, i), 1000);
+		file.insert(file.end(), rec.begin(), rec.end());
+	}
+	return file;
+}
+
 long mapping_rss_kb(const void *p)
 {
 	std::ifstream in("/proc/self/smaps");
@@ -767,11 +779,7 @@ TEST_CASE("mapped file reader: open errors, empty file, release_behind", "[captu
 	CHECK(rd.err().code == errc::truncated);
 
 	// 3000 records of 1000 bytes: ~3 MB walked with pages released every 64 KiB.
-	std::vector<std::uint8_t> file = pcap_header(false, true);
-	for (unsigned i = 0; i < 3000; ++i) {
-		const auto rec = pcap_record(false, i, i, payload(1000, i), 1000);
-		file.insert(file.end(), rec.begin(), rec.end());
-	}
+	const std::vector<std::uint8_t> file = numbered_pcap(3000);
 	write_file(dir.file("big.pcap"), file);
 	reader_options opt;
 	opt.release_behind = 64 * 1024;
@@ -820,11 +828,7 @@ TEST_CASE("mapped file reader: frames still in use behind the cursor do not pile
 	// of the page cache); the next releases must drop them again.
 	temp_dir dir;
 	constexpr unsigned records = 8000, held = 384; // 1000-byte payloads: ~8 MB, held ~400 KB
-	std::vector<std::uint8_t> file = pcap_header(false, true);
-	for (unsigned i = 0; i < records; ++i) {
-		const auto rec = pcap_record(false, i, i, payload(1000, i), 1000);
-		file.insert(file.end(), rec.begin(), rec.end());
-	}
+	const std::vector<std::uint8_t> file = numbered_pcap(records);
 	write_file(dir.file("held.pcap"), file);
 	reader_options opt;
 	opt.release_behind = 256 * 1024;
