@@ -171,6 +171,7 @@ private:
 			std::uint64_t t;
 			std::uint64_t wake;
 			frame_desc d;
+			bool counted; // its fate was already certain (see nic_poll)
 		};
 
 		explicit handoff(std::size_t capacity) : v_(capacity) {}
@@ -183,11 +184,12 @@ private:
 			--n_;
 			unsealed_ -= unsealed_ > n_;
 		}
-		void push(std::uint64_t t, const frame_desc &d)
+		std::size_t size() const { return n_; }
+		void push(std::uint64_t t, const frame_desc &d, bool counted)
 		{
 			if (n_ == v_.size())
 				grow();
-			v_[(head_ + n_) & (v_.size() - 1)] = item{t, ~std::uint64_t{0}, d};
+			v_[(head_ + n_) & (v_.size() - 1)] = item{t, ~std::uint64_t{0}, d, counted};
 			++n_;
 			++unsealed_;
 		}
@@ -236,10 +238,17 @@ private:
 	static constexpr std::uint32_t to_backlog = to_napi_poll | detail::bit(rx_path::backlog);
 	static constexpr std::uint32_t to_deliver = to_backlog | detail::bit(rx_path::l3) | detail::bit(rx_path::l4) | detail::bit(rx_path::deliver);
 	static constexpr std::uint32_t to_unclassified = to_backlog | detail::bit(rx_path::unclassified);
+	// The stages of a frame a backlog accepts.
+	static std::uint32_t fate_stages(const frame_desc &d) { return pktpath_status_has_key(d.status) ? to_deliver : to_unclassified; }
 
-	// A frame is counted at every stage it passed once its fate is known (a
-	// drop, delivery, or unclassified), in one table call.  The totals are
+	// A frame is counted at every stage it passes once its fate is certain,
+	// in one table call: at its drop, or when a backlog accepts it (nothing
+	// drops it after that), or even before, for a frame handed to another
+	// CPU whose backlog cannot refuse it (see nic_poll).  The totals are
 	// those of counting stage by stage; nothing reads the table during a run.
+	// Counting early matters for speed: the frame's counters are still in
+	// cache from its classification, which a CPU running a catch-up batch
+	// behind would no longer find.
 	void count(const frame_desc &d, std::uint32_t stages)
 	{
 		if (d.row != frame_desc::no_row)
@@ -307,9 +316,17 @@ private:
 			c0.st.busy_ns += k_.poll_cost_ns;
 			const std::uint32_t to = rps_.select(d.hash);
 			if (to == 0) {
-				enqueue(0, d);
+				enqueue(0, d, false);
 			} else {
-				cpus_[to]->in.push(now(c0), d);
+				// The backlog takes the frame if its queue then holds
+				// at most max_backlog frames.  Until then the queue
+				// can only shrink, or grow by the frames ahead of this
+				// one in the handoff: within that bound it is certain.
+				cpu &c = *cpus_[to];
+				const bool certain = c.bl.qlen() + c.in.size() <= k_.max_backlog;
+				if (certain)
+					count(d, fate_stages(d));
+				c.in.push(now(c0), d, certain);
 				++unsealed_;
 			}
 			++work;
@@ -329,10 +346,12 @@ private:
 	}
 
 	// enqueue_to_backlog on CPU `to`.
-	void enqueue(unsigned to, const frame_desc &d)
+	void enqueue(unsigned to, const frame_desc &d, bool counted)
 	{
 		cpu &c = *cpus_[to];
 		if (c.bl.enqueue(d)) {
+			if (!counted)
+				count(d, fate_stages(d));
 			const std::uint64_t q = c.bl.qlen();
 			c.st.backlog_peak = q > c.st.backlog_peak ? q : c.st.backlog_peak;
 		} else {
@@ -347,19 +366,19 @@ private:
 		handoff &in = cpus_[k]->in;
 		while (!in.empty() && in.front().t <= t) {
 			const frame_desc d = in.front().d;
+			const bool counted = in.front().counted;
 			in.pop();
-			enqueue(k, d);
+			enqueue(k, d, counted);
 		}
 	}
 
 	// process_backlog handing one frame to the stack on CPU k.
-	void deliver(unsigned k, frame_desc &d)
+	void deliver(unsigned k, frame_desc &)
 	{
 		cpu &c = *cpus_[k];
 		advance(c, k_.cost_ns);
 		c.st.busy_ns += k_.cost_ns;
 		++c.st.processed;
-		count(d, pktpath_status_has_key(d.status) ? to_deliver : to_unclassified);
 		if (k != 0)
 			take_handoffs(k, now(c));
 	}
