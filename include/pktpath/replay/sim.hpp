@@ -2,7 +2,7 @@
 // The deterministic replay: a discrete-event simulation of the receive path
 // of model.hpp on a virtual clock, built from pktpath's own pieces: the RX
 // ring is a spsc_ring, the NIC interrupt an irq_line, every CPU a
-// poll_group<manual_clock> (net_rx_action: weight, budget, time limit,
+// poll_group<virtual_clock> (net_rx_action: weight, budget, time limit,
 // time_squeeze), the per-CPU queues backlog<> (enqueue_to_backlog's drop
 // rule), steering an rps_map; the poll pieces under sync::single, as all of
 // it runs on one thread.  Same frames, arrival times and knobs: same
@@ -214,7 +214,7 @@ private:
 	};
 
 	struct cpu {
-		poll_group<manual_clock, sync::single> group;
+		poll_group<virtual_clock, sync::single> group;
 		backlog_type bl;
 		handoff in;
 		std::uint64_t ready_at = 0; // an idle backlog's wake-up IPI
