@@ -274,7 +274,7 @@ private:
 		have_next_ = ahead_at_ < ahead_n_;
 		if (have_next_) {
 			next_at_ = ahead_ns_[ahead_at_];
-			next_ = ahead_[ahead_at_++];
+			next_ = &ahead_[ahead_at_++];
 		}
 	}
 
@@ -282,7 +282,7 @@ private:
 	void arrive_until(std::uint64_t t)
 	{
 		while (have_next_ && next_at_ <= t) {
-			const frame_desc &d = next_;
+			const frame_desc &d = *next_; // valid until pull()
 			++st_.frames;
 			st_.file_bytes += d.caplen;
 			st_.span_ns = next_at_;
@@ -437,7 +437,7 @@ private:
 	unsigned ahead_at_ = 0, ahead_n_ = 0;
 	bool have_next_ = false;
 	std::uint64_t next_at_ = 0;
-	frame_desc next_{};
+	const frame_desc *next_ = nullptr; // in ahead_
 	run_stats st_;
 };
 
