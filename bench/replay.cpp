@@ -16,6 +16,9 @@
 //                                (the same table type and capacity), a frame at a time: the
 //                                buffer pcap_next_ex returns is only valid until its next
 //                                call, so that is what a libpcap user writes
+//   replay/libpcap/sim           the same simulation fed by pcap_next_ex (each frame copied,
+//                                as the buffer it returns does not outlive the next call):
+//                                the whole replay built on libpcap instead of the mmap reader
 //   replay/rss/100MB, /1GB       peak RSS (VmHWM) of a child process replaying a 100 MB and
 //                                a 1 GB capture (pktpath-replay next to this binary, or this
 //                                binary's own replay when it is absent)
@@ -270,6 +273,18 @@ void bm_parse_count(benchmark::State &state)
 }
 
 #ifdef PKTPATH_HAVE_LIBPCAP
+// A record pcap_next_ex returned (opened with nanosecond precision).
+pktpath::capture::frame to_frame(const struct pcap_pkthdr &h, const u_char *data, std::uint32_t linktype)
+{
+	pktpath::capture::frame f;
+	f.data = data;
+	f.caplen = h.caplen;
+	f.origlen = h.len;
+	f.linktype = linktype;
+	f.ts_ns = static_cast<std::uint64_t>(h.ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(h.ts.tv_usec);
+	return f;
+}
+
 void bm_libpcap(benchmark::State &state)
 {
 	const char *path = g_files[1];
@@ -287,18 +302,71 @@ void bm_libpcap(benchmark::State &state)
 		const u_char *data;
 		frames = 0;
 		while (pcap_next_ex(p, &h, &data) == 1) { // data: valid until the next call
-			pktpath::capture::frame f;
-			f.data = data;
-			f.caplen = h->caplen;
-			f.origlen = h->len;
-			f.linktype = lt;
-			f.ts_ns = static_cast<std::uint64_t>(h->ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(h->ts.tv_usec);
-			const frame_desc d = cls(f);
+			const frame_desc d = cls(to_frame(*h, data, lt));
 			t.add(d.row, rx_path::wire, d.origlen);
 			++frames;
 		}
 		pcap_close(p);
 		benchmark::DoNotOptimize(frames);
+	}
+	set_counters(state, frames, file_size(path));
+}
+
+// The simulation's frame source on pcap_next_ex, for a replay built the same
+// way on libpcap.  pcap_next_ex's buffer is only valid until its next call,
+// and the simulation reads a batch before classifying it: each frame is
+// copied into a circular arena, where it stays valid for the next 64 MiB of
+// the capture (the default model holds a few thousand frames at most).
+class pcap_source {
+public:
+	pcap_source(const char *path, const timing &tm) : arena_(arena_size), clock_(tm)
+	{
+		char err[PCAP_ERRBUF_SIZE];
+		p_ = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
+		if (!p_)
+			die(path, err);
+		linktype_ = static_cast<std::uint32_t>(pcap_datalink(p_));
+		clock_.start_file();
+	}
+	~pcap_source() { pcap_close(p_); }
+	pcap_source(const pcap_source &) = delete;
+	pcap_source &operator=(const pcap_source &) = delete;
+
+	bool next(pktpath::capture::frame &f, std::uint64_t &arrival)
+	{
+		struct pcap_pkthdr *h;
+		const u_char *data;
+		if (pcap_next_ex(p_, &h, &data) != 1)
+			return false;
+		if (at_ + h->caplen > arena_.size())
+			at_ = 0;
+		std::memcpy(arena_.data() + at_, data, h->caplen);
+		f = to_frame(*h, arena_.data() + at_, linktype_);
+		at_ += h->caplen;
+		arrival = clock_.arrival(f.ts_ns, f.origlen);
+		return true;
+	}
+
+private:
+	static constexpr std::size_t arena_size = std::size_t{64} << 20;
+	pcap_t *p_ = nullptr;
+	std::uint32_t linktype_ = 0;
+	std::vector<std::uint8_t> arena_;
+	std::size_t at_ = 0;
+	timeline clock_;
+};
+
+void bm_libpcap_sim(benchmark::State &state)
+{
+	const char *path = g_files[1];
+	std::uint64_t frames = 0;
+	for (auto _ : state) {
+		table_pass pass(state, path);
+		pcap_source src(path, timing{});
+		sim_engine e(knobs{}, pass.table());
+		classifier cls(pass.table(), {});
+		e.run(src, cls);
+		benchmark::DoNotOptimize(frames = e.stats().frames);
 	}
 	set_counters(state, frames, file_size(path));
 }
@@ -373,6 +441,7 @@ int main(int argc, char **argv)
 	benchmark::RegisterBenchmark("replay/pktpath/parse_count", bm_parse_count)->Unit(benchmark::kMillisecond)->Iterations(3);
 #ifdef PKTPATH_HAVE_LIBPCAP
 	benchmark::RegisterBenchmark("replay/libpcap/parse_count", bm_libpcap)->Unit(benchmark::kMillisecond)->Iterations(3);
+	benchmark::RegisterBenchmark("replay/libpcap/sim", bm_libpcap_sim)->Unit(benchmark::kMillisecond)->Iterations(3);
 #endif
 	benchmark::RegisterBenchmark("replay/rss/100MB", bm_rss, 0)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
 	benchmark::RegisterBenchmark(mb == 1024 ? "replay/rss/1GB" : "replay/rss/big", bm_rss, 1)
