@@ -216,6 +216,31 @@ TEMPLATE_TEST_CASE("napi: time limit with the manual clock (now >= limit ends th
 	CHECK(s.time_squeeze == 2);
 }
 
+TEST_CASE("virtual_clock: time moves only by advance(); a group on it ends a round at its limit", "[napi]")
+{
+	pktpath::poll_group<pktpath::virtual_clock, pktpath::sync::single> g; // 2000 us
+	CHECK(g.clock().now().time_since_epoch() == 0ns);
+	struct costly {
+		pktpath::virtual_clock *clock;
+		int poll(int budget)
+		{
+			clock->advance(1000us);
+			return budget;
+		}
+		void rearm() {}
+	};
+	costly a{&g.clock()}, b{&g.clock()}, c{&g.clock()};
+	pktpath::basic_napi<pktpath::sync::single> na{a}, nb{b}, nc{c};
+	for (auto *n : {&na, &nb, &nc}) {
+		g.add(*n);
+		n->schedule();
+	}
+	// 1000 us a poll: the second one reaches the limit, c waits.
+	CHECK(g.poll_round() == 128);
+	CHECK(g.stats().time_exhausted == 1);
+	CHECK(g.clock().now().time_since_epoch() == 2000us);
+}
+
 TEMPLATE_TEST_CASE("napi: schedule() while scheduled is MISSED: polled again, not re-armed", "[napi]", threaded, single_thread)
 {
 	trace t;
