@@ -10,17 +10,24 @@
 #include <cstdint>
 
 namespace pktpath {
+namespace detail {
 
-// Stands still until advance(): the clock of a discrete-event simulation
-// (the replay's sim.hpp), where time moves only by what the model charges.
-class virtual_clock {
-public:
+// The member types a std::chrono clock has, for the nanosecond clock C.
+template <class C>
+struct ns_clock {
 	using duration = std::chrono::nanoseconds;
 	using rep = duration::rep;
 	using period = duration::period;
-	using time_point = std::chrono::time_point<virtual_clock>;
+	using time_point = std::chrono::time_point<C, duration>;
 	static constexpr bool is_steady = true;
+};
 
+} // namespace detail
+
+// Stands still until advance(): the clock of a discrete-event simulation
+// (the replay's sim.hpp), where time moves only by what the model charges.
+class virtual_clock : public detail::ns_clock<virtual_clock> {
+public:
 	time_point now() const { return now_; }
 	void advance(duration d) { now_ += d; }
 
@@ -30,14 +37,8 @@ private:
 
 // A virtual_clock that counts its reads, so a test can assert when the poll
 // loop looks at the time.  Single-threaded, like the poll loop.
-class manual_clock {
+class manual_clock : public detail::ns_clock<manual_clock> {
 public:
-	using duration = std::chrono::nanoseconds;
-	using rep = duration::rep;
-	using period = duration::period;
-	using time_point = std::chrono::time_point<manual_clock>;
-	static constexpr bool is_steady = true;
-
 	time_point now()
 	{
 		++reads_;
