@@ -223,6 +223,35 @@ TEST_CASE("two CPUs: RPS, the IPI at the end of CPU 0's round, a budget squeeze,
 	}
 }
 
+TEST_CASE("another CPU's full backlog: a frame is counted delivered only when no drop can reach it", "[replay]")
+{
+	// ring 16, 2 CPUs, max_backlog 3, poll 100 ns, stack 1000 ns; ten frames
+	// of flow B (CPU 1) at 0.  CPU 0 polls them at 100..1000 and sends each to
+	// CPU 1, whose backlog takes B1..B4 (queue 0..3 <= 3) and drops B5..B10.
+	// The simulation counts a handed-off frame early when the queue plus the
+	// frames ahead of it in the handoff are within max_backlog (B1..B4 here):
+	// one frame more and a dropped frame would be counted twice.
+	knobs k;
+	k.ring = 16;
+	k.cpus = 2;
+	k.max_backlog = 3;
+	k.poll_cost_ns = 100;
+	k.cost_ns = 1000;
+	scripted src;
+	for (int i = 0; i < 10; i++)
+		src.add(udp_frame(5001), 0);
+	const run_result r = simulate(k, src);
+	CHECK(at_stage(r, rx_path::wire) == 10);
+	CHECK(at_stage(r, rx_path::napi_poll) == 10);
+	CHECK(at_stage(r, rx_path::backlog) == 4);
+	CHECK(at_stage(r, rx_path::deliver) == 4);
+	CHECK(r.dropped_rows[rx_path::backlog].size() == 6);
+	REQUIRE(r.st.cpus.size() == 2);
+	CHECK(r.st.cpus[1].processed == 4);
+	CHECK(r.st.cpus[1].dropped == 6);
+	CHECK(r.st.end_ns == 5000);
+}
+
 TEST_CASE("the time limit squeezes a round, computed by hand", "[replay]")
 {
 	// ring 8, 1 CPU, weight 2, budget 300, time limit 1 us, poll 600 ns, stack 0.
