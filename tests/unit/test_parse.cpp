@@ -611,6 +611,41 @@ TEST_CASE("Status names are the fixed vocabulary", "[parse]")
 	CHECK_FALSE(pktpath::has_key(PKTPATH_TRUNCATED));
 }
 
+TEST_CASE("Protocol names: one table for printing and parsing", "[parse]")
+{
+	// Every printed name parses back to its number; aliases parse but are not printed.
+	for (unsigned p = 0; p < 256; p++)
+		if (const char *n = pktpath_proto_name(p))
+			CHECK(pktpath_proto_from_name(n) == static_cast<int>(p));
+	CHECK(std::string(pktpath_proto_name(PKTPATH_IPPROTO_AH)) == "ah");
+	CHECK(std::string(pktpath_proto_name(PKTPATH_IPPROTO_ICMPV6)) == "ipv6-icmp");
+	CHECK(pktpath_proto_from_name("icmp6") == PKTPATH_IPPROTO_ICMPV6);
+	CHECK(pktpath_proto_name(PKTPATH_IPPROTO_IPIP) == nullptr);
+	CHECK(pktpath_proto_from_name("TCP") == -1);
+	CHECK(pktpath_proto_from_name("") == -1);
+}
+
+TEST_CASE("Symmetric 5-tuples of every family order their endpoints as the C key does", "[parse]")
+{
+	pktpath::ipv4_5tuple v4{};
+	const std::uint8_t hi[4] = {10, 0, 0, 9}, lo[4] = {10, 0, 0, 2};
+	std::memcpy(v4.src, hi, 4);
+	std::memcpy(v4.dst, lo, 4);
+	v4.sport = 40000;
+	v4.dport = 80;
+	v4.proto = 6;
+	v4.flags = PKTPATH_KEY_IPV4 | PKTPATH_KEY_PORTS;
+	pktpath_flow_key c = v4.c_key();
+	pktpath_key_make_symmetric(&c);
+	const pktpath_flow_key s = v4.symmetric().c_key();
+	CHECK(pktpath_key_equal(&c, &s));
+	CHECK(std::memcmp(v4.symmetric().src, lo, 4) == 0);
+	CHECK(v4.symmetric().sport == 80);
+	CHECK(v4.symmetric().symmetric() == v4.symmetric());
+	CHECK(v4.c_key().src[4] == 0);
+	CHECK(v4.c_key().flags == v4.flags);
+}
+
 TEST_CASE("Addresses print like inet_ntop and tshark (RFC 5952)", "[parse][format]")
 {
 	struct {

@@ -530,6 +530,15 @@ TEST_CASE("flow filter: protocol, prefixes, ports, VLAN", "[replay]")
 	CHECK_FALSE(vl.match(udp));
 	CHECK(vl.text() == "vlan 42");
 
+	// The filter takes the names reports print (flow/proto.h), and numbers.
+	flow_filter ah;
+	REQUIRE(ah.set("proto", "ah", why, sizeof why));
+	CHECK(ah.text() == "proto 51");
+	REQUIRE(ah.set("proto", "ipv6-icmp", why, sizeof why));
+	CHECK(ah.text() == "proto 58");
+	REQUIRE(ah.set("proto", "132", why, sizeof why));
+	CHECK(ah.text() == "proto 132");
+
 	CHECK_FALSE(f.set("proto", "bogus", why, sizeof why));
 	CHECK(std::string(why) == "bad proto 'bogus'");
 	CHECK_FALSE(f.set("dst", "10.0.0.0/33", why, sizeof why));

@@ -483,6 +483,20 @@ TEST_CASE("flow text of IPv4, IPv6, 16-byte and opaque keys", "[table][export]")
 	CHECK(std::count(texts.begin(), texts.end(), "udp [2001:db8::1]:443 > [2001:db8::2]:50000 vlan 7") == 1);
 	CHECK(std::count(texts.begin(), texts.end(), "icmp 10.0.0.3 > 192.0.2.1") == 1);
 
+	auto tah = stage_table<>::create(16);
+	flow_key ah = key(4, 1);
+	ah.sport = ah.dport = 0;
+	ah.proto = PKTPATH_IPPROTO_AH;
+	ah.flags = PKTPATH_KEY_IPV4;
+	tah.count(0, ah, 1);
+	flow_key unnamed = ah;
+	unnamed.proto = 200;
+	tah.count(0, unnamed, 1);
+	const table_snapshot sah(tah.view());
+	std::vector<std::string> ah_texts{flow_text(sah, 0), flow_text(sah, 1)};
+	CHECK(std::count(ah_texts.begin(), ah_texts.end(), "ah 10.0.0.4 > 192.0.2.1") == 1);
+	CHECK(std::count(ah_texts.begin(), ah_texts.end(), "proto-200 10.0.0.4 > 192.0.2.1") == 1);
+
 	auto t4 = stage_table<ipv4_5tuple>::create(16);
 	t4.count(0, table_test::key4(258), 1);
 	CHECK(flow_text(table_snapshot(t4.view()), 0) == "tcp 10.0.1.2:1282 > 192.0.2.1:80");

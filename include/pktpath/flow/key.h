@@ -24,10 +24,15 @@ struct pktpath_flow_key {
 	uint8_t flags;    /* PKTPATH_KEY_* */
 };
 
-/* 4 or 6; 0 for a zeroed (no) key. */
+/* 4 or 6 by a key's flags; 0 for a zeroed (no) key. */
+PKTPATH_INLINE unsigned pktpath_flags_ipver(unsigned flags)
+{
+	return (flags & PKTPATH_KEY_IPV6) ? 6u : (flags & PKTPATH_KEY_IPV4) ? 4u : 0u;
+}
+
 PKTPATH_INLINE unsigned pktpath_key_ipver(const struct pktpath_flow_key *k)
 {
-	return (k->flags & PKTPATH_KEY_IPV6) ? 6u : (k->flags & PKTPATH_KEY_IPV4) ? 4u : 0u;
+	return pktpath_flags_ipver(k->flags);
 }
 
 PKTPATH_INLINE int pktpath_key_equal(const struct pktpath_flow_key *a, const struct pktpath_flow_key *b)
@@ -36,22 +41,29 @@ PKTPATH_INLINE int pktpath_key_equal(const struct pktpath_flow_key *a, const str
 }
 
 /*
- * Direction-independent form: the endpoint (address, port) that compares
- * lower becomes the source, so both directions of a conversation map to one
- * key.  Idempotent.
+ * Direction-independent endpoints: the one (address of addr_len <= 16
+ * bytes, port) that compares lower becomes the source, so both directions
+ * of a conversation give one key.  Idempotent.  Every key layout (the C key
+ * here, the C++ 5-tuples of key.hpp) orders its endpoints with this.
  */
+PKTPATH_INLINE void pktpath_endpoints_make_symmetric(uint8_t *src, uint8_t *dst, size_t addr_len, uint16_t *sport,
+						     uint16_t *dport)
+{
+	int c = memcmp(src, dst, addr_len);
+	if (c > 0 || (c == 0 && *sport > *dport)) {
+		uint8_t a[16];
+		uint16_t p = *sport;
+		memcpy(a, src, addr_len);
+		memcpy(src, dst, addr_len);
+		memcpy(dst, a, addr_len);
+		*sport = *dport;
+		*dport = p;
+	}
+}
+
 PKTPATH_INLINE void pktpath_key_make_symmetric(struct pktpath_flow_key *k)
 {
-	int c = memcmp(k->src, k->dst, sizeof(k->src));
-	if (c > 0 || (c == 0 && k->sport > k->dport)) {
-		uint8_t a[16];
-		uint16_t p = k->sport;
-		memcpy(a, k->src, sizeof(a));
-		memcpy(k->src, k->dst, sizeof(a));
-		memcpy(k->dst, a, sizeof(a));
-		k->sport = k->dport;
-		k->dport = p;
-	}
+	pktpath_endpoints_make_symmetric(k->src, k->dst, sizeof(k->src), &k->sport, &k->dport);
 }
 
 #endif /* PKTPATH_FLOW_KEY_H */

@@ -47,7 +47,7 @@ struct five_tuple {
 	std::uint8_t proto;
 	std::uint8_t flags;
 
-	unsigned ipver() const { return (flags & PKTPATH_KEY_IPV6) ? 6u : (flags & PKTPATH_KEY_IPV4) ? 4u : 0u; }
+	unsigned ipver() const { return pktpath_flags_ipver(flags); }
 	bool has_ports() const { return (flags & PKTPATH_KEY_PORTS) != 0; }
 
 	// Narrows the C key; false (and *this untouched) when the family does not fit.
@@ -65,17 +65,25 @@ struct five_tuple {
 		return true;
 	}
 
-	// The direction-independent form of this key (see pktpath_key_make_symmetric).
+	// The C key of this one (addresses widened to 16 bytes, zero-filled).
+	pktpath_flow_key c_key() const
+	{
+		pktpath_flow_key k{};
+		std::memcpy(k.src, src, addr_len);
+		std::memcpy(k.dst, dst, addr_len);
+		k.sport = sport;
+		k.dport = dport;
+		k.vlan = vlan;
+		k.proto = proto;
+		k.flags = flags;
+		return k;
+	}
+
+	// The direction-independent form of this key (pktpath_endpoints_make_symmetric).
 	five_tuple symmetric() const
 	{
 		five_tuple r = *this;
-		int c = std::memcmp(src, dst, addr_len);
-		if (c > 0 || (c == 0 && sport > dport)) {
-			std::memcpy(r.src, dst, addr_len);
-			std::memcpy(r.dst, src, addr_len);
-			r.sport = dport;
-			r.dport = sport;
-		}
+		pktpath_endpoints_make_symmetric(r.src, r.dst, addr_len, &r.sport, &r.dport);
 		return r;
 	}
 

@@ -17,18 +17,8 @@
 #define PKTPATH_FLOW_PARSE_H
 
 #include "key.h"
-
-/* Fixed vocabulary; the first three carry a usable key. */
-enum pktpath_status {
-	PKTPATH_OK = 0,                /* key with ports, or a protocol whose key has none (see NO_PORTS) */
-	PKTPATH_NONFIRST_FRAGMENT = 1, /* later IP fragment: addresses and protocol, no ports */
-	PKTPATH_NO_PORTS = 2,          /* IP packet of a protocol without ports (ICMP, GRE, ESP, ...) */
-	PKTPATH_TRUNCATED = 3,         /* captured bytes end before a header the key needs */
-	PKTPATH_MALFORMED = 4,         /* a header contradicts itself or its length fields */
-	PKTPATH_UNSUPPORTED_L2 = 5,    /* link type or L2 framing not parsed (LLC, unknown linktype) */
-	PKTPATH_UNSUPPORTED_L3 = 6,    /* not IPv4/IPv6 (ARP, LLDP, ...) */
-	PKTPATH_STATUS_COUNT = 7
-};
+#include "proto.h"
+#include "status.h"
 
 /* Link types as pcap/pcapng files number them (LINKTYPE_*). */
 enum pktpath_linktype {
@@ -83,18 +73,6 @@ struct pktpath_parse_result {
 	uint8_t headers;             /* stacked headers walked (bounded by PKTPATH_MAX_HEADERS) */
 	uint16_t reserved;
 };
-
-PKTPATH_INLINE int pktpath_status_has_key(unsigned status)
-{
-	return status <= PKTPATH_NO_PORTS;
-}
-
-PKTPATH_INLINE const char *pktpath_status_name(unsigned status)
-{
-	static const char *const names[PKTPATH_STATUS_COUNT] = {
-		"ok", "nonfirst_fragment", "no_ports", "truncated", "malformed", "unsupported_l2", "unsupported_l3"};
-	return status < PKTPATH_STATUS_COUNT ? names[status] : "invalid";
-}
 
 PKTPATH_INLINE uint16_t pktpath_be16_(const uint8_t *p)
 {
@@ -395,19 +373,19 @@ ipv6:
 	for (;;) {
 		k->proto = (uint8_t)proto;
 		switch (proto) {
-		case 0:  /* Hop-by-Hop Options */
-		case 43: /* Routing */
-		case 60: /* Destination Options */
+		case PKTPATH_IPPROTO_HOPOPTS:
+		case PKTPATH_IPPROTO_ROUTING:
+		case PKTPATH_IPPROTO_DSTOPTS:
 			if ((st = pktpath_need_(&c, 2)))
 				goto done;
 			hl = (c.p[c.off + 1] + 1u) * 8u;
 			break;
-		case 51: /* Authentication Header: length in 4-byte units, minus 2 */
+		case PKTPATH_IPPROTO_AH: /* length in 4-byte units, minus 2 */
 			if ((st = pktpath_need_(&c, 2)))
 				goto done;
 			hl = (c.p[c.off + 1] + 2u) * 4u;
 			break;
-		case 44: /* Fragment */
+		case PKTPATH_IPPROTO_FRAGMENT:
 			if ((st = pktpath_need_(&c, 8)))
 				goto done;
 			if (pktpath_be16_(c.p + c.off + 2) & 0xfff8u) {
@@ -438,13 +416,14 @@ transport:
 	/* c.off is at the transport header; k->proto and k->flags are set. */
 	r->l4_off = (uint32_t)c.off;
 	/* TCP, UDP, SCTP, UDP-Lite: the ports are the first 4 bytes of all four, all the key needs. */
-	if (PKTPATH_LIKELY(proto == 6 || proto == 17 || proto == 132 || proto == 136)) {
+	if (PKTPATH_LIKELY(proto == PKTPATH_IPPROTO_TCP || proto == PKTPATH_IPPROTO_UDP || proto == PKTPATH_IPPROTO_SCTP ||
+			   proto == PKTPATH_IPPROTO_UDPLITE)) {
 		if ((st = pktpath_need_(&c, 4)))
 			goto done;
 		k->sport = pktpath_be16_(c.p + c.off);
 		k->dport = pktpath_be16_(c.p + c.off + 2);
 		k->flags |= PKTPATH_KEY_PORTS;
-		if (PKTPATH_UNLIKELY(flags & PKTPATH_PARSE_INNER) && proto == 17) {
+		if (PKTPATH_UNLIKELY(flags & PKTPATH_PARSE_INNER) && proto == PKTPATH_IPPROTO_UDP) {
 			if (k->dport == PKTPATH_VXLAN_PORT) {
 				/* UDP header, then VXLAN: flags with the I bit, reserved, VNI, reserved */
 				if ((st = pktpath_need_(&c, 16)))
@@ -475,7 +454,7 @@ transport:
 		goto done;
 	}
 	switch (proto) {
-	case 47: /* GRE */
+	case PKTPATH_IPPROTO_GRE:
 		if (flags & PKTPATH_PARSE_INNER) {
 			unsigned gflags;
 
@@ -499,11 +478,11 @@ transport:
 			goto decap_ethertype;
 		}
 		goto no_ports;
-	case 4:  /* IPv4 in IP */
-	case 41: /* IPv6 in IP (6in4, 6in6) */
+	case PKTPATH_IPPROTO_IPIP:
+	case PKTPATH_IPPROTO_IPV6:
 		if (flags & PKTPATH_PARSE_INNER) {
 			r->tunnel = PKTPATH_TUNNEL_IPIP;
-			ethertype = proto == 4 ? 0x0800u : 0x86ddu;
+			ethertype = proto == PKTPATH_IPPROTO_IPIP ? 0x0800u : 0x86ddu;
 			goto decap_ethertype;
 		}
 		goto no_ports;

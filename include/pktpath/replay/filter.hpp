@@ -23,6 +23,7 @@
 
 #include "../flow/format.hpp"
 #include "../flow/parse.h"
+#include "../flow/proto.h"
 
 namespace pktpath::replay {
 
@@ -85,7 +86,7 @@ struct prefix {
 
 class flow_filter {
 public:
-	// Criteria: "proto" (tcp, udp, icmp, icmp6, sctp, gre, esp or a number),
+	// Criteria: "proto" (a name of flow/proto.h such as tcp, udp, icmp6, or a number),
 	// "host", "src", "dst" (prefixes), "port", "sport", "dport", "vlan".
 	// False with a message in why[why_len] for an unknown criterion or value.
 	bool set(const char *what, const char *value, char *why, std::size_t why_len)
@@ -187,17 +188,11 @@ private:
 
 	static bool parse_proto(const char *s, int &out)
 	{
-		static const struct {
-			const char *name;
-			int number;
-		} names[] = {{"icmp", 1}, {"tcp", 6}, {"udp", 17}, {"gre", 47}, {"esp", 50}, {"ah", 51},
-			     {"icmp6", 58}, {"ipv6-icmp", 58}, {"sctp", 132}, {"udplite", 136}};
-		for (const auto &n : names)
-			if (std::strcmp(s, n.name) == 0) {
-				out = n.number;
-				return true;
-			}
-		return parse_num(s, 255, out);
+		const int n = pktpath_proto_from_name(s);
+		if (n < 0)
+			return parse_num(s, 255, out);
+		out = n;
+		return true;
 	}
 
 	int proto_ = -1;

@@ -29,7 +29,8 @@
 
 #include "../flow/format.hpp"
 #include "../flow/key.hpp"
-#include "../flow/parse.h"
+#include "../flow/proto.h"
+#include "../flow/status.h"
 #include "funnel.hpp"
 #include "snapshot.hpp"
 
@@ -44,21 +45,6 @@ struct export_options {
 };
 
 namespace detail {
-inline const char *proto_name(unsigned p)
-{
-	switch (p) {
-	case 1: return "icmp";
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 47: return "gre";
-	case 50: return "esp";
-	case 58: return "ipv6-icmp";
-	case 132: return "sctp";
-	case 136: return "udplite";
-	default: return nullptr;
-	}
-}
-
 // Any table key in the C layout, or false for opaque keys.
 inline bool as_flow_key(const table_snapshot &s, std::size_t i, pktpath_flow_key &k)
 {
@@ -67,15 +53,7 @@ inline bool as_flow_key(const table_snapshot &s, std::size_t i, pktpath_flow_key
 		return true;
 	}
 	if (s.key_format() == PKTPATH_TABLE_KEY_IPV4) {
-		const ipv4_5tuple v = s.key_as<ipv4_5tuple>(i);
-		k = pktpath_flow_key{};
-		std::memcpy(k.src, v.src, 4);
-		std::memcpy(k.dst, v.dst, 4);
-		k.sport = v.sport;
-		k.dport = v.dport;
-		k.vlan = v.vlan;
-		k.proto = v.proto;
-		k.flags = v.flags;
+		k = s.key_as<ipv4_5tuple>(i).c_key();
 		return true;
 	}
 	return false;
@@ -199,7 +177,7 @@ inline std::string flow_text(const table_snapshot &s, std::size_t i)
 		return detail::hex(s.key(i), s.key_size());
 	const unsigned v = pktpath_key_ipver(&k);
 	const bool ports = (k.flags & PKTPATH_KEY_PORTS) != 0;
-	const char *pn = detail::proto_name(k.proto);
+	const char *pn = pktpath_proto_name(k.proto);
 	std::string t = pn ? pn : "proto-" + std::to_string(k.proto);
 	t += ' ' + detail::endpoint(k.src, v, ports, k.sport) + " > " + detail::endpoint(k.dst, v, ports, k.dport);
 	if (k.vlan)
