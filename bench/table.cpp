@@ -164,14 +164,14 @@ public:
 	explicit pktpath_impl(std::uint32_t capacity)
 	{
 		table_options o;
-		o.shards = Policy::layout == PKTPATH_TABLE_LAYOUT_SHARDED ? 2 : 1;
+		o.shards = Policy::layout == PKTPATH_TABLE_PER_WRITER_COUNTERS ? 2 : 1;
 		t_ = table::create(capacity, o);
 		if (!t_.ok())
 			std::abort();
 	}
 	void update(const key *k, const std::uint32_t *len, unsigned n, unsigned thread)
 	{
-		const unsigned shard = Policy::layout == PKTPATH_TABLE_LAYOUT_SHARDED ? thread : 0;
+		const unsigned shard = Policy::layout == PKTPATH_TABLE_PER_WRITER_COUNTERS ? thread : 0;
 		if (Burst) {
 			t_.count_burst(stage, k, len, n, shard);
 		} else {
@@ -512,8 +512,8 @@ int main(int argc, char **argv)
 {
 	register_impl<pktpath_impl<shared_counters, false>>("pktpath_shared");
 	register_impl<pktpath_impl<shared_counters, true>>("pktpath_shared_burst");
-	register_impl<pktpath_impl<sharded_counters, false>>("pktpath_sharded");
-	register_impl<pktpath_impl<sharded_counters, true>>("pktpath_sharded_burst");
+	register_impl<pktpath_impl<per_writer_counters, false>>("pktpath_per_writer");
+	register_impl<pktpath_impl<per_writer_counters, true>>("pktpath_per_writer_burst");
 #ifdef PKTPATH_HAVE_DPDK
 	if (dpdk_ready()) {
 		register_impl<rte_hash_impl<false>>("dpdk_rte_hash");

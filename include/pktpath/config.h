@@ -2,7 +2,8 @@
 /*
  * Portability layer for the C-compatible headers: the same code compiles as
  * gnu11 C in a Linux module (Kbuild defines __KERNEL__), as C in userspace,
- * and as C++17.  Only fixed-width integers, size_t and memcpy/memset are used.
+ * and as C++17.  Only fixed-width integers, size_t, the mem and str
+ * functions, and the atomics and spin pause below are used.
  */
 #ifndef PKTPATH_CONFIG_H
 #define PKTPATH_CONFIG_H
@@ -10,6 +11,8 @@
 #if defined(__KERNEL__)
 #include <linux/types.h>
 #include <linux/string.h>
+#include <linux/processor.h>
+#include <asm/barrier.h>
 #elif defined(__cplusplus)
 #include <cstddef>
 #include <cstdint>
@@ -38,6 +41,56 @@
 #else
 #define PKTPATH_EXTERN_C_BEGIN
 #define PKTPATH_EXTERN_C_END
+#endif
+
+/*
+ * The atomics of the lock-free structures, on naturally aligned 64-bit
+ * words shared between writers (and, for images in shared memory, between
+ * processes).  Each use names the operation it pairs with.  In a module
+ * they are the kernel's own primitives, so the memory model and its tools
+ * (KCSAN) see them; elsewhere the compiler's __atomic builtins.
+ *   PKTPATH_LOAD_ACQUIRE(p)            *p, later accesses ordered after it
+ *   PKTPATH_STORE_RELEASE(p, v)        *p = v, earlier accesses ordered before it
+ *   PKTPATH_LOAD_RELAXED(p), PKTPATH_STORE_RELAXED(p, v)   single-copy atomic, unordered
+ *   PKTPATH_CAS_ACQUIRE(p, oldp, v)    *p == *oldp ? (*p = v, 1) : (*oldp = *p, 0), acquire either way
+ *   PKTPATH_FETCH_ADD_RELEASE(p, v)    *p += v atomically (p: a uint64_t), release
+ */
+#if defined(__KERNEL__)
+#include <linux/atomic.h>
+#define PKTPATH_LOAD_ACQUIRE(p) smp_load_acquire(p)
+#define PKTPATH_STORE_RELEASE(p, v) smp_store_release((p), (v))
+#define PKTPATH_LOAD_RELAXED(p) READ_ONCE(*(p))
+#define PKTPATH_STORE_RELAXED(p, v) WRITE_ONCE(*(p), (v))
+/* A failed cmpxchg_acquire is not ordered: the explicit fence makes the loaded value's reads acquire too. */
+#define PKTPATH_CAS_ACQUIRE(p, oldp, v) \
+	({ int ok_ = try_cmpxchg_acquire((p), (oldp), (v)); if (!ok_) smp_acquire__after_ctrl_dep(); ok_; })
+#define PKTPATH_FETCH_ADD_RELEASE(p, v) ((void)atomic64_fetch_add_release((s64)(v), (atomic64_t *)(void *)(p)))
+#else
+#define PKTPATH_LOAD_ACQUIRE(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define PKTPATH_STORE_RELEASE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define PKTPATH_LOAD_RELAXED(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define PKTPATH_STORE_RELAXED(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define PKTPATH_CAS_ACQUIRE(p, oldp, v) __atomic_compare_exchange_n((p), (oldp), (v), 0, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)
+#define PKTPATH_FETCH_ADD_RELEASE(p, v) ((void)__atomic_fetch_add((p), (v), __ATOMIC_RELEASE))
+#endif
+
+/*
+ * One iteration of a spin-wait loop (x86 PAUSE, Arm YIELD): the waiting core
+ * yields pipeline resources to its sibling thread and to the owner it waits
+ * for.  The only spin pause of the library; userspace waits that may last
+ * add yields on top (ring/backoff.hpp).
+ */
+#if defined(__KERNEL__)
+#define pktpath_cpu_relax() cpu_relax()
+#else
+static inline void pktpath_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ __volatile__("pause" ::: "memory");
+#elif defined(__aarch64__) || defined(__arm__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
 #endif
 
 #endif /* PKTPATH_CONFIG_H */

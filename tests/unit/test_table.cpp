@@ -314,13 +314,13 @@ TEST_CASE("funnel steps follow the declared predecessors", "[table][funnel]")
 	CHECK(flow_losses(s, 0, steps) == std::vector<std::int64_t>{0, 1});
 }
 
-TEST_CASE("sharded counters: one plane per shard, summed by readers", "[table][shard]")
+TEST_CASE("per-writer counters: one plane per shard, summed by readers", "[table][shard]")
 {
-	using sharded = stage_table<flow_key, chain3, sharded_counters>;
-	STATIC_REQUIRE(sharded::slot_size == 48); // meta + key; counters live in the planes
+	using per_writer = stage_table<flow_key, chain3, per_writer_counters>;
+	STATIC_REQUIRE(per_writer::slot_size == 48); // meta + key; counters live in the planes
 	table_options o;
 	o.shards = 4;
-	auto t = sharded::create(256, o);
+	auto t = per_writer::create(256, o);
 	REQUIRE(t.ok());
 	REQUIRE(t.shards() == 4);
 	std::vector<std::uint64_t> counted(3);
@@ -339,7 +339,7 @@ TEST_CASE("sharded counters: one plane per shard, summed by readers", "[table][s
 	}
 	require_conservation(s, counted);
 	const auto &h = t.view().header();
-	CHECK(h.layout == PKTPATH_TABLE_LAYOUT_SHARDED);
+	CHECK(h.layout == PKTPATH_TABLE_PER_WRITER_COUNTERS);
 	CHECK(h.plane_size == PKTPATH_TABLE_ALIGN64((256ull + 1 + PKTPATH_STATUS_COUNT) * 3 * 16));
 
 	table_options bad;
@@ -378,7 +378,7 @@ TEST_CASE("tables in caller memory; attach checks key, stages and layout", "[tab
 	CHECK(stage_table<flow_key, chain3>::attach(mem.get(), n).error() == PKTPATH_TABLE_E_MISMATCH);
 	CHECK(stage_table<ipv6_5tuple>::attach(mem.get(), n).ok()); // same bytes, same format
 	CHECK(stage_table<ipv4_5tuple>::attach(mem.get(), n).error() == PKTPATH_TABLE_E_MISMATCH);
-	CHECK(stage_table<flow_key, linux_rx, sharded_counters>::attach(mem.get(), n).error() == PKTPATH_TABLE_E_MISMATCH);
+	CHECK(stage_table<flow_key, linux_rx, per_writer_counters>::attach(mem.get(), n).error() == PKTPATH_TABLE_E_MISMATCH);
 	CHECK(stage_table<>::attach(mem.get(), n - 1).error() == PKTPATH_TABLE_E_SHORT);
 }
 
@@ -431,7 +431,7 @@ TEST_CASE("the C functions and the C++ template write byte-identical images", "[
 		p.key_size = sizeof(pktpath_flow_key);
 		p.key_format = PKTPATH_TABLE_KEY_FLOW;
 		p.stage_count = 6;
-		p.layout = PKTPATH_TABLE_LAYOUT_INLINE;
+		p.layout = PKTPATH_TABLE_SHARED_COUNTERS;
 		p.shard_count = 1;
 		p.stage_names = names;
 		p.stage_pred = preds;
@@ -445,14 +445,14 @@ TEST_CASE("the C functions and the C++ template write byte-identical images", "[
 		CHECK(s.overflow(0).packets > 0);
 		CHECK(std::memcmp(c.get(), cxx.data(), cxx.size()) == 0);
 	}
-	SECTION("sharded layout, chain stage set (NULL predecessors)")
+	SECTION("per-writer counters, chain stage set (NULL predecessors)")
 	{
 		table_options o;
 		o.shards = 3;
 		o.hash_seed = 0x1234;
 		o.probe_limit = 16;
-		auto cxx = stage_table<flow_key, chain3, sharded_counters>::create(1024, o);
-		pktpath_table_params p = chain3_params(1024, PKTPATH_TABLE_LAYOUT_SHARDED, 3);
+		auto cxx = stage_table<flow_key, chain3, per_writer_counters>::create(1024, o);
+		pktpath_table_params p = chain3_params(1024, PKTPATH_TABLE_PER_WRITER_COUNTERS, 3);
 		p.probe_limit = 16;
 		p.hash_seed = 0x1234;
 		aligned_buffer c(cxx.size());
@@ -466,7 +466,7 @@ TEST_CASE("image round trip through a file and a byte buffer", "[table][image]")
 {
 	table_options o;
 	o.shards = 2;
-	auto t = stage_table<ipv4_5tuple, linux_rx, sharded_counters>::create(64, o);
+	auto t = stage_table<ipv4_5tuple, linux_rx, per_writer_counters>::create(64, o);
 	for (std::uint32_t i = 0; i < 100; i++) // more flows than slots
 		t.count(i % 6, table_test::key4(i % 80), 100 + i, i % 2);
 	t.count_unclassified(rx::eth_type_trans, PKTPATH_MALFORMED, 33, 1);
@@ -646,14 +646,14 @@ TEST_CASE("rows() gives what row() gives key by key: repeats in a burst, a full 
 		CHECK(table_snapshot(a.view()).flow_count() == 64);
 		CHECK(image_of(a.data(), a.size()) == image_of(b.data(), b.size()));
 	}
-	SECTION("sharded counters, probe limit reached before full")
+	SECTION("per-writer counters, probe limit reached before full")
 	{
 		table_options o;
 		o.shards = 2;
 		o.probe_limit = 2;
 		o.hash_seed = 99;
-		using sharded = stage_table<flow_key, chain3, sharded_counters>;
-		auto a = sharded::create(256, o), b = sharded::create(256, o);
+		using per_writer = stage_table<flow_key, chain3, per_writer_counters>;
+		auto a = per_writer::create(256, o), b = per_writer::create(256, o);
 		const auto r = rows_against_row(a, b, 300, 5000);
 		CHECK(r.first > 0);
 		CHECK(r.second > 0);
@@ -663,7 +663,7 @@ TEST_CASE("rows() gives what row() gives key by key: repeats in a burst, a full 
 	SECTION("the C call on a C image")
 	{
 		auto cxx = stage_table<flow_key, chain3>::create(32);
-		const pktpath_table_params p = chain3_params(32, PKTPATH_TABLE_LAYOUT_INLINE, 1);
+		const pktpath_table_params p = chain3_params(32, PKTPATH_TABLE_SHARED_COUNTERS, 1);
 		aligned_buffer c(cxx.size());
 		REQUIRE(pktpath_table_init(c.get(), cxx.size(), &p) == PKTPATH_TABLE_OK);
 		auto *h = static_cast<pktpath_table_header *>(c.get());
@@ -785,20 +785,20 @@ TEST_CASE("add_stages() counts like add() at each stage of the mask", "[table][s
 		auto a = stage_table<flow_key, sixteen>::create(32), b = stage_table<flow_key, sixteen>::create(32);
 		add_stages_against_add(a, b, 1); // 40 keys in 32 slots: the overflow row too
 	}
-	SECTION("sharded counters, three shards")
+	SECTION("per-writer counters, three shards")
 	{
 		table_options o;
 		o.shards = 3;
-		using sharded = stage_table<flow_key, chain3, sharded_counters>;
-		auto a = sharded::create(128, o), b = sharded::create(128, o);
+		using per_writer = stage_table<flow_key, chain3, per_writer_counters>;
+		auto a = per_writer::create(128, o), b = per_writer::create(128, o);
 		add_stages_against_add(a, b, 3);
 	}
-	SECTION("sharded counters, sixteen stages")
+	SECTION("per-writer counters, sixteen stages")
 	{
 		table_options o;
 		o.shards = 2;
-		using sharded = stage_table<flow_key, sixteen, sharded_counters>;
-		auto a = sharded::create(64, o), b = sharded::create(64, o);
+		using per_writer = stage_table<flow_key, sixteen, per_writer_counters>;
+		auto a = per_writer::create(64, o), b = per_writer::create(64, o);
 		add_stages_against_add(a, b, 2);
 	}
 }
@@ -807,8 +807,8 @@ TEST_CASE("the C add_stages call: as add() per stage, range checks", "[table][st
 {
 	table_options o;
 	o.shards = 2;
-	auto cxx = stage_table<flow_key, chain3, sharded_counters>::create(64, o);
-	const pktpath_table_params p = chain3_params(64, PKTPATH_TABLE_LAYOUT_SHARDED, 2);
+	auto cxx = stage_table<flow_key, chain3, per_writer_counters>::create(64, o);
+	const pktpath_table_params p = chain3_params(64, PKTPATH_TABLE_PER_WRITER_COUNTERS, 2);
 	aligned_buffer c(cxx.size());
 	REQUIRE(pktpath_table_init(c.get(), cxx.size(), &p) == PKTPATH_TABLE_OK);
 	auto *h = static_cast<pktpath_table_header *>(c.get());

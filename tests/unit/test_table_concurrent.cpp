@@ -48,7 +48,7 @@ template <class Table>
 Table make_table(std::uint32_t capacity)
 {
 	table_options o;
-	o.shards = Table::layout == PKTPATH_TABLE_LAYOUT_SHARDED ? writers + 1 : 1;
+	o.shards = Table::layout == PKTPATH_TABLE_PER_WRITER_COUNTERS ? writers + 1 : 1;
 	Table t = Table::create(capacity, o);
 	REQUIRE(t.ok());
 	return t;
@@ -57,7 +57,7 @@ Table make_table(std::uint32_t capacity)
 template <class Table>
 unsigned shard_of(unsigned thread)
 {
-	return Table::layout == PKTPATH_TABLE_LAYOUT_SHARDED ? thread : 0;
+	return Table::layout == PKTPATH_TABLE_PER_WRITER_COUNTERS ? thread : 0;
 }
 
 template <class Table>
@@ -66,7 +66,7 @@ void racing_inserts()
 	constexpr unsigned threads = 3;
 	constexpr std::uint32_t keys = 1500, reps = 3;
 	Table t = make_table<Table>(2048);
-	REQUIRE(t.shards() >= (Table::layout == PKTPATH_TABLE_LAYOUT_SHARDED ? threads : 1));
+	REQUIRE(t.shards() >= (Table::layout == PKTPATH_TABLE_PER_WRITER_COUNTERS ? threads : 1));
 	start_line go(threads);
 	std::vector<std::thread> pool;
 	for (unsigned th = 0; th < threads; th++)
@@ -235,11 +235,11 @@ void conservation_under_load()
 TEST_CASE("racing inserts of the same keys store each key once, counts exact", "[table][concurrent]")
 {
 	SECTION("shared counters") { racing_inserts<stage_table<>>(); }
-	SECTION("sharded counters") { racing_inserts<stage_table<flow_key, linux_rx, sharded_counters>>(); }
+	SECTION("per-writer counters") { racing_inserts<stage_table<flow_key, linux_rx, per_writer_counters>>(); }
 }
 
 TEST_CASE("conservation law and consistent snapshots while writers run", "[table][concurrent]")
 {
 	SECTION("shared counters") { conservation_under_load<stage_table<>>(); }
-	SECTION("sharded counters") { conservation_under_load<stage_table<flow_key, linux_rx, sharded_counters>>(); }
+	SECTION("per-writer counters") { conservation_under_load<stage_table<flow_key, linux_rx, per_writer_counters>>(); }
 }

@@ -42,9 +42,9 @@ struct rx_path {
 	};
 };
 
-// Sharded counters: the simulation is one writer (shard 0); live mode gives
+// Per-writer counters: the simulation is one writer (shard 0); live mode gives
 // the NIC thread shard 0 and CPU k shard 1 + k, so no counter is contended.
-using table_type = stage_table<flow_key, rx_path, sharded_counters>;
+using table_type = stage_table<flow_key, rx_path, per_writer_counters>;
 
 struct knobs {
 	std::uint32_t ring = 512;           // RX descriptors (ethtool -G rx), a power of two: ixgbe/i40e default

@@ -9,17 +9,13 @@
 
 #include <thread>
 
+#include "../config.h"
+
 namespace pktpath {
 
-// One iteration of a busy-wait loop (x86 PAUSE, Arm YIELD).
-inline void cpu_relax()
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__) || defined(__arm__)
-	__asm__ __volatile__("yield");
-#endif
-}
+// One iteration of a busy-wait loop: config.h's pktpath_cpu_relax(), the C
+// kernel code and the table's inserts wait with too.
+inline void cpu_relax() { pktpath_cpu_relax(); }
 
 class backoff {
 public:

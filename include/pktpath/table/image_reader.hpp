@@ -17,7 +17,7 @@
 #include <memory>
 #include <vector>
 
-#include "image.h"
+#include "count.h"
 
 namespace pktpath {
 
@@ -83,7 +83,7 @@ public:
 	{
 		const std::uint8_t *slot = slot_bytes(i);
 		// Acquire pairs with the inserter's release of FULL: the key bytes are complete.
-		std::uint64_t m = __atomic_load_n(reinterpret_cast<const std::uint64_t *>(slot), __ATOMIC_ACQUIRE);
+		std::uint64_t m = PKTPATH_LOAD_ACQUIRE(reinterpret_cast<const std::uint64_t *>(slot));
 		if ((m & PKTPATH_SLOT_STATE) != PKTPATH_SLOT_FULL)
 			return false;
 		std::memcpy(key, slot + PKTPATH_TABLE_KEY_OFFSET, h_->key_size);
@@ -104,7 +104,7 @@ public:
 		double sum = 0;
 		for (std::uint64_t i = 0; i <= mask; i++) {
 			const std::uint8_t *slot = slot_bytes(i);
-			std::uint64_t m = __atomic_load_n(reinterpret_cast<const std::uint64_t *>(slot), __ATOMIC_ACQUIRE);
+			std::uint64_t m = PKTPATH_LOAD_ACQUIRE(reinterpret_cast<const std::uint64_t *>(slot));
 			if ((m & PKTPATH_SLOT_STATE) != PKTPATH_SLOT_FULL)
 				continue;
 			std::uint64_t home = pktpath_hash_fast64(slot + PKTPATH_TABLE_KEY_OFFSET, h_->key_size, h_->hash_seed) & mask;

@@ -14,7 +14,7 @@
 //   Policy  shared_counters: counters in the slot beside the key (one cache
 //           line fewer per packet), lock xadd from any thread; best for
 //           packet-at-a-time counting (a kprobe) and when memory is tight.
-//           sharded_counters: one counter plane per writer (thread, CPU),
+//           per_writer_counters: one counter plane per writer (thread, CPU),
 //           plain load/store increments, summed by readers; best for several
 //           writers counting bursts, above all when they share hot flows
 //           (bench/table.cpp, 2 threads, Zipf: 11 against 15 ns a packet),
@@ -36,22 +36,22 @@
 #include <type_traits>
 
 #include "../flow/key.hpp"
-#include "image.h"
+#include "count.h"
 #include "image_reader.hpp"
 #include "stages.hpp"
 
 namespace pktpath {
 
 struct shared_counters {
-	static constexpr std::uint32_t layout = PKTPATH_TABLE_LAYOUT_INLINE;
+	static constexpr std::uint32_t layout = PKTPATH_TABLE_SHARED_COUNTERS;
 };
-struct sharded_counters {
-	static constexpr std::uint32_t layout = PKTPATH_TABLE_LAYOUT_SHARDED;
+struct per_writer_counters {
+	static constexpr std::uint32_t layout = PKTPATH_TABLE_PER_WRITER_COUNTERS;
 };
 
 struct table_options {
 	std::uint32_t probe_limit = 0; // 0: PKTPATH_TABLE_DEFAULT_PROBE_LIMIT, or capacity if smaller
-	std::uint32_t shards = 1;      // sharded_counters: writers; shared_counters: must be 1
+	std::uint32_t shards = 1;      // per_writer_counters: writers; shared_counters: must be 1
 	std::uint64_t hash_seed = 0;   // every writer of one image uses the image's seed
 };
 
@@ -97,7 +97,7 @@ public:
 	static constexpr std::uint32_t key_size = sizeof(Key);
 	static constexpr std::uint32_t slot_size = PKTPATH_TABLE_SLOT_SIZE(key_size, stage_count, layout);
 	static constexpr std::uint32_t counters_offset =
-		layout == PKTPATH_TABLE_LAYOUT_INLINE ? PKTPATH_TABLE_COUNTERS_OFFSET(key_size) : 0;
+		layout == PKTPATH_TABLE_SHARED_COUNTERS ? PKTPATH_TABLE_COUNTERS_OFFSET(key_size) : 0;
 	static constexpr std::uint32_t row_size = stage_count * sizeof(pktpath_counter);
 
 	// Bytes of an image of `capacity` slots; 0 for invalid parameters.
@@ -180,7 +180,7 @@ public:
 	// --- packet path ---------------------------------------------------
 
 	// Counts one packet of `bytes` for key at stage.  shard: the writer's
-	// shard with sharded_counters (one writer per shard at a time), else 0.
+	// shard with per_writer_counters (one writer per shard at a time), else 0.
 	void count(unsigned stage, const Key &key, std::uint64_t bytes, unsigned shard = 0) noexcept
 	{
 		pktpath_table_geom g = g_;
