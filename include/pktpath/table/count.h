@@ -36,8 +36,8 @@
 #define PKTPATH_TABLE_CONTENDED (-2) /* an insert of the same hash stayed unpublished for the spin limit */
 
 #if defined(__GNUC__) || defined(__clang__)
-#define PKTPATH_TABLE_HOT static inline __attribute__((always_inline))
-#define PKTPATH_TABLE_COLD static __attribute__((noinline, cold, unused))
+#define PKTPATH_TABLE_HOT static inline __attribute__((__always_inline__))
+#define PKTPATH_TABLE_COLD static __attribute__((__noinline__, __cold__, __unused__))
 #else
 #define PKTPATH_TABLE_HOT static inline
 #define PKTPATH_TABLE_COLD static inline
