@@ -12,10 +12,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "byte_order.hpp"
+#include "detail/byte_order.hpp"
 #include "error.hpp"
 #include "frame.hpp"
-#include "prefetch.hpp"
+#include "detail/prefetch.hpp"
 
 namespace pktpath::capture {
 
@@ -43,9 +43,9 @@ public:
 	{
 		if (n < 4)
 			return false;
-		byte_order o;
+		detail::byte_order o;
 		const std::uint32_t raw = o.u32(p);
-		return match_magic(raw, magic_usec, o) || match_magic(raw, magic_nsec, o);
+		return detail::match_magic(raw, magic_usec, o) || detail::match_magic(raw, magic_nsec, o);
 	}
 
 	// Parses the file header; records follow with next().  max_caplen bounds
@@ -65,9 +65,9 @@ public:
 			return err.set_at(errc::truncated, 0, where,
 					  "file is %zu bytes, too short for a magic number", size);
 		const std::uint32_t raw = order_.u32(data);
-		if (match_magic(raw, magic_nsec, order_))
+		if (detail::match_magic(raw, magic_nsec, order_))
 			hdr_.nsec = true;
-		else if (!match_magic(raw, magic_usec, order_))
+		else if (!detail::match_magic(raw, magic_usec, order_))
 			return err.set_at(errc::bad_magic, 0, where, "magic 0x%08x is not a pcap magic", raw);
 		hdr_.swapped = order_.swap;
 		if (size < file_header_len)
@@ -137,9 +137,9 @@ private:
 	std::size_t pos_ = 0;
 	std::uint64_t index_ = 0;
 	std::uint32_t max_caplen_ = 0;
-	byte_order order_;
+	detail::byte_order order_;
 	pcap_file_header hdr_;
-	stream_prefetch prefetch_;
+	detail::stream_prefetch prefetch_;
 };
 
 } // namespace pktpath::capture

@@ -20,10 +20,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "byte_order.hpp"
+#include "detail/byte_order.hpp"
 #include "error.hpp"
 #include "frame.hpp"
-#include "prefetch.hpp"
+#include "detail/prefetch.hpp"
 
 namespace pktpath::capture {
 
@@ -93,7 +93,7 @@ public:
 
 	static bool probe(const std::uint8_t *p, std::size_t n)
 	{
-		return n >= 4 && byte_order{}.u32(p) == block_shb;
+		return n >= 4 && detail::byte_order{}.u32(p) == block_shb;
 	}
 
 	// Reads the first Section Header Block; packets follow with next().
@@ -230,9 +230,9 @@ private:
 			return err.set_at(errc::truncated, pos_, where,
 					  "Section Header Block truncated, %zu bytes present", left);
 		const std::uint8_t *b = data_ + pos_;
-		byte_order order;
+		detail::byte_order order;
 		const std::uint32_t magic = order.u32(b + 8);
-		if (!match_magic(magic, byte_order_magic, order))
+		if (!detail::match_magic(magic, byte_order_magic, order))
 			return err.set_at(errc::bad_magic, pos_, where, "byte-order magic 0x%08x is not 0x1a2b3c4d",
 					  magic);
 		order_ = order;
@@ -345,9 +345,9 @@ private:
 	std::uint64_t index_ = 0;
 	std::uint32_t sections_ = 0;
 	std::uint32_t max_caplen_ = 0;
-	byte_order order_;
+	detail::byte_order order_;
 	std::vector<pcapng_interface> ifaces_;
-	stream_prefetch prefetch_;
+	detail::stream_prefetch prefetch_;
 };
 
 } // namespace pktpath::capture

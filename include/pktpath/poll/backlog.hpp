@@ -8,7 +8,7 @@
 // column of the group the backlog is added to.  Frames the poller has
 // already taken over (process_queue) do not count against the limit.
 // Not modelled: flow limit (off unless configured), the RFS queue counters.
-// S (cell.hpp): sync::multi lets any thread enqueue; under sync::single the
+// S (detail/cell.hpp): sync::multi lets any thread enqueue; under sync::single the
 // enqueuers run on the poller's thread.
 #ifndef PKTPATH_POLL_BACKLOG_HPP
 #define PKTPATH_POLL_BACKLOG_HPP
@@ -20,7 +20,7 @@
 
 #include "../ring/backoff.hpp"
 #include "../ring/ring.hpp"
-#include "cell.hpp"
+#include "detail/cell.hpp"
 #include "napi.hpp"
 
 namespace pktpath {

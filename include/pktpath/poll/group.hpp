@@ -20,7 +20,7 @@
 // there is no GRO flush or busy-poll/threaded NAPI, and `processed` is the
 // work the polls returned (the kernel counts in __netif_receive_skb_core).
 //
-// S (cell.hpp): sync::multi, the default, lets any thread schedule the
+// S (detail/cell.hpp): sync::multi, the default, lets any thread schedule the
 // group's queues and wait in run(); under sync::single every call, the
 // schedules included, comes from the thread that polls (no run()).
 #ifndef PKTPATH_POLL_GROUP_HPP
@@ -31,8 +31,8 @@
 #include <cstdint>
 
 #include "../ring/backoff.hpp"
-#include "cell.hpp"
-#include "inbox.hpp"
+#include "detail/cell.hpp"
+#include "detail/inbox.hpp"
 #include "napi.hpp"
 
 namespace pktpath {
@@ -169,11 +169,11 @@ public:
 private:
 	// Intrusive FIFO of scheduled queues (a queue is in at most one).
 	struct napi_list {
-		inbox_node *head = nullptr;
-		inbox_node *tail = nullptr;
+		detail::inbox_node *head = nullptr;
+		detail::inbox_node *tail = nullptr;
 
 		bool empty() const { return head == nullptr; }
-		void push_back(inbox_node *n)
+		void push_back(detail::inbox_node *n)
 		{
 			n->next = nullptr;
 			if (tail)
@@ -184,7 +184,7 @@ private:
 		}
 		basic_napi<S> &pop_front()
 		{
-			inbox_node *n = head;
+			detail::inbox_node *n = head;
 			head = n->next;
 			if (head == nullptr)
 				tail = nullptr;
@@ -205,8 +205,8 @@ private:
 
 	void take_inbox()
 	{
-		for (inbox_node *n = inbox_.take_all(); n != nullptr;) {
-			inbox_node *next = n->next;
+		for (detail::inbox_node *n = inbox_.take_all(); n != nullptr;) {
+			detail::inbox_node *next = n->next;
 			poll_list_.push_back(n);
 			n = next;
 		}
@@ -237,7 +237,7 @@ private:
 
 	poll_config cfg_;
 	Clock clock_;
-	basic_inbox<S> inbox_;
+	detail::basic_inbox<S> inbox_;
 	napi_list poll_list_; // sd->poll_list: the polling thread only
 	basic_napi<S> *registry_ = nullptr;
 	std::atomic<bool> stop_{false};

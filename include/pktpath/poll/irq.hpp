@@ -11,7 +11,7 @@
 
 #include <cstdint>
 
-#include "cell.hpp"
+#include "detail/cell.hpp"
 #include "napi.hpp"
 
 namespace pktpath {

@@ -11,7 +11,7 @@
 // the owner must look at its queue once more and schedule() if work arrived
 // while the interrupt was off, or that work waits for the next interrupt.
 //
-// S (cell.hpp): sync::multi, the default, lets any thread schedule();
+// S (detail/cell.hpp): sync::multi, the default, lets any thread schedule();
 // sync::single is for a user that does everything on the poller's thread.
 #ifndef PKTPATH_POLL_NAPI_HPP
 #define PKTPATH_POLL_NAPI_HPP
@@ -20,8 +20,8 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "cell.hpp"
-#include "inbox.hpp"
+#include "detail/cell.hpp"
+#include "detail/inbox.hpp"
 
 namespace pktpath {
 
@@ -40,7 +40,7 @@ struct napi_stats {
 };
 
 template <sync S = sync::multi>
-class basic_napi : private inbox_node {
+class basic_napi : private detail::inbox_node {
 public:
 	static constexpr int default_weight = 64; // NAPI_POLL_WEIGHT
 	using poll_fn = int (*)(void *ctx, int budget);
@@ -121,7 +121,7 @@ private:
 	rearm_fn rearm_;
 	void *ctx_;
 	int weight_;
-	basic_inbox<S> *inbox_ = nullptr; // set by poll_group::add()
+	detail::basic_inbox<S> *inbox_ = nullptr; // set by poll_group::add()
 	basic_napi *registered_ = nullptr; // the group's list of all its queues
 	detail::cell<unsigned, S> state_{0};
 	// Written by the poller only.

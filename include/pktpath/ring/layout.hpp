@@ -13,12 +13,9 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace pktpath {
+#include "../sync.hpp"
 
-// How many threads may use one side of a ring at once.  single: one thread
-// (no atomic read-modify-write on the hot path); multi: any number, claiming
-// slots with a compare-and-swap on the side's head, as DPDK's MP/MC rings do.
-enum class sync : std::uint8_t { single = 1, multi = 2 };
+namespace pktpath {
 
 // Why create()/attach() refused memory.
 enum class ring_error : std::uint8_t {

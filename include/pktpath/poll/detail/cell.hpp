@@ -7,14 +7,14 @@
 // one thread needs none, and a locked read-modify-write per call would be
 // most of the cost of a simulated poll.  One implementation of each piece
 // then serves both.
-#ifndef PKTPATH_POLL_CELL_HPP
-#define PKTPATH_POLL_CELL_HPP
+#ifndef PKTPATH_POLL_DETAIL_CELL_HPP
+#define PKTPATH_POLL_DETAIL_CELL_HPP
 
 #include <atomic>
 #include <cstdint>
 #include <type_traits>
 
-#include "../ring/layout.hpp"
+#include "../../sync.hpp"
 
 namespace pktpath {
 namespace detail {
@@ -73,4 +73,4 @@ private:
 } // namespace detail
 } // namespace pktpath
 
-#endif // PKTPATH_POLL_CELL_HPP
+#endif // PKTPATH_POLL_DETAIL_CELL_HPP

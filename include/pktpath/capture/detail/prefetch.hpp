@@ -7,13 +7,13 @@
 // header on a 256 MiB IMIX pcap (bench/capture.cpp).  About 1 KiB is best
 // there; 4 KiB and beyond lose the gain, the lines reaching into pages not
 // yet mapped (a prefetch never faults a page in, it is dropped).
-#ifndef PKTPATH_CAPTURE_PREFETCH_HPP
-#define PKTPATH_CAPTURE_PREFETCH_HPP
+#ifndef PKTPATH_CAPTURE_DETAIL_PREFETCH_HPP
+#define PKTPATH_CAPTURE_DETAIL_PREFETCH_HPP
 
 #include <cstddef>
 #include <cstdint>
 
-namespace pktpath::capture {
+namespace pktpath::capture::detail {
 
 class stream_prefetch {
 public:
@@ -49,6 +49,6 @@ private:
 	std::size_t ahead_ = 0; // lines below this offset are requested
 };
 
-} // namespace pktpath::capture
+} // namespace pktpath::capture::detail
 
 #endif

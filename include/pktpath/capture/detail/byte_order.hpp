@@ -2,13 +2,13 @@
 // Field loads in a capture file's byte order.  Records sit at any offset, so
 // every load goes through memcpy (one unaligned mov on x86), swapped when the
 // file was written by a host of the other byte order.
-#ifndef PKTPATH_CAPTURE_BYTE_ORDER_HPP
-#define PKTPATH_CAPTURE_BYTE_ORDER_HPP
+#ifndef PKTPATH_CAPTURE_DETAIL_BYTE_ORDER_HPP
+#define PKTPATH_CAPTURE_DETAIL_BYTE_ORDER_HPP
 
 #include <cstdint>
 #include <cstring>
 
-namespace pktpath::capture {
+namespace pktpath::capture::detail {
 
 struct byte_order {
 	bool swap = false; // file order differs from the host's
@@ -48,6 +48,6 @@ inline bool match_magic(std::uint32_t raw, std::uint32_t magic, byte_order &orde
 	return false;
 }
 
-} // namespace pktpath::capture
+} // namespace pktpath::capture::detail
 
 #endif

@@ -6,8 +6,8 @@
 // a node is in at most one list at a time, which the caller guarantees (the
 // NAPI SCHED bit does).  Under sync::single (cell.hpp) everything, the
 // pushers included, runs on the poller's thread, and there is no waiting.
-#ifndef PKTPATH_POLL_INBOX_HPP
-#define PKTPATH_POLL_INBOX_HPP
+#ifndef PKTPATH_POLL_DETAIL_INBOX_HPP
+#define PKTPATH_POLL_DETAIL_INBOX_HPP
 
 #include <atomic>
 #include <condition_variable>
@@ -15,7 +15,7 @@
 
 #include "cell.hpp"
 
-namespace pktpath {
+namespace pktpath::detail {
 
 // The link an inbox and the poll lists thread through.
 struct inbox_node {
@@ -92,14 +92,12 @@ public:
 	}
 
 private:
-	detail::cell<inbox_node *, S> head_{nullptr};
-	detail::cell<bool, S> sleeping_{false};
+	cell<inbox_node *, S> head_{nullptr};
+	cell<bool, S> sleeping_{false};
 	std::mutex m_;
 	std::condition_variable cv_;
 };
 
-using inbox = basic_inbox<>;
+} // namespace pktpath::detail
 
-} // namespace pktpath
-
-#endif // PKTPATH_POLL_INBOX_HPP
+#endif // PKTPATH_POLL_DETAIL_INBOX_HPP
