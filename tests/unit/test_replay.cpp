@@ -575,6 +575,27 @@ TEST_CASE("a capture that cannot be read does not stop the others", "[replay]")
 	CHECK(feed.failed());
 }
 
+TEST_CASE("reports keep texts of any length whole", "[replay]")
+{
+	// A capture path longer than any fixed buffer, in every report that names it.
+	const std::string dir = "/nonexistent/" + std::string(700, 'd');
+	capture_feed feed({dir + "/x.pcap", source_path("examples/captures/mix.pcap")}, timing{});
+	table_type t = table_type::create(1024);
+	sim_engine e(knobs{}, t);
+	classifier cls(t, {});
+	e.run(feed, cls);
+	report_data rd;
+	rd.st = e.stats();
+	rd.files = feed.files();
+	rd.snap = table_snapshot(t.view());
+	const std::string text = report_text(rd), json = report_json(rd);
+	CHECK(text.find("  capture  " + dir + "/x.pcap  ") != std::string::npos);
+	CHECK(text.find("  capture  " + source_path("examples/captures/mix.pcap") + "  pcap") != std::string::npos);
+	CHECK(json.find("{\"file\":\"" + dir + "/x.pcap\",\"format\":") != std::string::npos);
+	rd.dump_path = dir + "/drops.pcap";
+	CHECK(report_text(rd).find("written to " + dir + "/drops.pcap\n") != std::string::npos);
+}
+
 namespace {
 
 // One frame of every kind the classifier tells apart: 40 UDP and 10 TCP

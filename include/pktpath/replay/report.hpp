@@ -69,15 +69,24 @@ struct outcome {
 };
 
 namespace detail {
+// printf onto o, however long the result (a capture's path has no bound).
 __attribute__((format(printf, 2, 3))) inline void appendf(std::string &o, const char *fmt, ...)
 {
-	char buf[512];
-	std::va_list ap;
+	std::va_list ap, again;
 	va_start(ap, fmt);
+	va_copy(again, ap);
+	char buf[256];
 	const int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		o.append(buf, static_cast<std::size_t>(n) < sizeof buf ? static_cast<std::size_t>(n) : sizeof buf - 1);
+	if (n > 0 && static_cast<std::size_t>(n) < sizeof buf) {
+		o.append(buf, static_cast<std::size_t>(n));
+	} else if (n > 0) {
+		const std::size_t at = o.size();
+		o.resize(at + static_cast<std::size_t>(n) + 1);
+		std::vsnprintf(&o[at], static_cast<std::size_t>(n) + 1, fmt, again);
+		o.resize(at + static_cast<std::size_t>(n));
+	}
+	va_end(again);
 }
 
 inline const char *drop_reason(unsigned to)
