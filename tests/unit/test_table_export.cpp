@@ -427,6 +427,20 @@ TEST_CASE("export escapes names in every format", "[table][export]")
 	}
 }
 
+TEST_CASE("prometheus_writer: families, samples with and without labels, escaping", "[table][export]")
+{
+	prometheus_writer w("app");
+	w.family("_runs_total", "counter", "Runs\\ended\non a new line.");
+	w.sample("_runs_total", {{"why", "a \"quoted\\ value\nhere"}, {"n", "2"}}, 7);
+	w.sample("_runs_total", {}, std::uint64_t{18446744073709551615u});
+	w.sample("_lost", {{"from", "x"}}, "-3");
+	CHECK(w.text() == "# HELP app_runs_total Runs\\\\ended\\non a new line.\n"
+			  "# TYPE app_runs_total counter\n"
+			  "app_runs_total{why=\"a \\\"quoted\\\\ value\\nhere\",n=\"2\"} 7\n"
+			  "app_runs_total 18446744073709551615\n"
+			  "app_lost{from=\"x\"} -3\n");
+}
+
 TEST_CASE("human table, funnel lines, FILE* and buffer outputs", "[table][export]")
 {
 	const table_snapshot s(sample_table().view());

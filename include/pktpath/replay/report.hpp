@@ -23,6 +23,7 @@
 
 #include "../table/export.hpp"
 #include "../table/funnel.hpp"
+#include "../table/prometheus.hpp"
 #include "../table/snapshot.hpp"
 #include "../version.h"
 #include "feed.hpp"
@@ -364,52 +365,44 @@ inline std::string report_csv(const report_data &r)
 // counters per simulated CPU.
 inline std::string report_prometheus(const report_data &r)
 {
-	using detail::appendf;
 	const outcome o = summarize(r.snap);
 	export_options eo;
 	eo.top_n = r.top_n;
 	eo.prefix = "pktpath_replay";
-	std::string m = export_prometheus(r.snap, eo);
-	auto family = [&m](const char *name, const char *type, const char *help) {
-		appendf(m, "# HELP pktpath_replay_%s %s\n# TYPE pktpath_replay_%s %s\n", name, help, name, type);
-	};
-	family("frames_total", "counter", "Frames counted, by how they ended.");
-	appendf(m, "pktpath_replay_frames_total{outcome=\"delivered\"} %llu\n", static_cast<unsigned long long>(o.delivered));
-	appendf(m, "pktpath_replay_frames_total{outcome=\"dropped\"} %llu\n", static_cast<unsigned long long>(o.dropped));
-	appendf(m, "pktpath_replay_frames_total{outcome=\"unclassified\"} %llu\n",
-		static_cast<unsigned long long>(o.unclassified));
-	family("dropped_frames_total", "counter", "Frames dropped, by the stage they could not enter.");
-	for (const drop_site &d : o.drops) {
-		m += "pktpath_replay_dropped_frames_total{stage=\"";
-		pktpath::detail::prom_escape(m, d.to, true);
-		appendf(m, "\"} %llu\n", static_cast<unsigned long long>(d.frames));
-	}
+	prometheus_writer w(eo.prefix);
+	write_prometheus(w, r.snap, eo);
+	w.family("_frames_total", "counter", "Frames counted, by how they ended.");
+	w.sample("_frames_total", {{"outcome", "delivered"}}, o.delivered);
+	w.sample("_frames_total", {{"outcome", "dropped"}}, o.dropped);
+	w.sample("_frames_total", {{"outcome", "unclassified"}}, o.unclassified);
+	w.family("_dropped_frames_total", "counter", "Frames dropped, by the stage they could not enter.");
+	for (const drop_site &d : o.drops)
+		w.sample("_dropped_frames_total", {{"stage", d.to}}, d.frames);
 	struct col {
 		const char *name, *help;
 		std::uint64_t cpu_stats::*field;
 	};
 	const col cols[] = {
-		{"softnet_processed_total", "Frames each simulated CPU took into the stack (softnet_stat processed).",
+		{"_softnet_processed_total", "Frames each simulated CPU took into the stack (softnet_stat processed).",
 		 &cpu_stats::processed},
-		{"softnet_dropped_total", "Frames each simulated CPU's backlog refused (softnet_stat dropped).",
+		{"_softnet_dropped_total", "Frames each simulated CPU's backlog refused (softnet_stat dropped).",
 		 &cpu_stats::dropped},
-		{"softnet_times_squeezed_total",
+		{"_softnet_times_squeezed_total",
 		 "net_rx_action rounds that ran out of budget or time (softnet_stat time_squeeze).", &cpu_stats::time_squeeze},
 	};
 	for (const col &c : cols) {
-		family(c.name, "counter", c.help);
+		w.family(c.name, "counter", c.help);
 		for (std::size_t i = 0; i < r.st.cpus.size(); i++)
-			appendf(m, "pktpath_replay_%s{cpu=\"%zu\"} %llu\n", c.name, i,
-				static_cast<unsigned long long>(r.st.cpus[i].*c.field));
+			w.sample(c.name, {{"cpu", std::to_string(i)}}, r.st.cpus[i].*c.field);
 	}
-	family("nic_rx_missed_total", "counter", "Frames the NIC dropped because the RX ring was full.");
-	appendf(m, "pktpath_replay_nic_rx_missed_total %llu\n", static_cast<unsigned long long>(r.st.nic.rx_missed));
-	family("capture_errors", "gauge", "Capture files that could not be read to the end.");
+	w.family("_nic_rx_missed_total", "counter", "Frames the NIC dropped because the RX ring was full.");
+	w.sample("_nic_rx_missed_total", {}, r.st.nic.rx_missed);
+	w.family("_capture_errors", "gauge", "Capture files that could not be read to the end.");
 	std::uint64_t errors = 0;
 	for (const file_status &f : r.files)
 		errors += f.err ? 1 : 0;
-	appendf(m, "pktpath_replay_capture_errors %llu\n", static_cast<unsigned long long>(errors));
-	return m;
+	w.sample("_capture_errors", {}, errors);
+	return w.take();
 }
 
 // Writes `content` to path.tmp.PID, then renames it to path, so a reader

@@ -22,9 +22,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <initializer_list>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "../flow/format.hpp"
@@ -32,6 +30,7 @@
 #include "../flow/proto.h"
 #include "../flow/status.h"
 #include "funnel.hpp"
+#include "prometheus.hpp"
 #include "snapshot.hpp"
 
 namespace pktpath {
@@ -97,20 +96,6 @@ inline void json_string(std::string &o, const char *s)
 		}
 	}
 	o += '"';
-}
-
-// Prometheus escapes: backslash and newline, and in label values double quote.
-inline void prom_escape(std::string &o, const std::string &v, bool label)
-{
-	for (char c : v) {
-		if (c == '\\' || (label && c == '"'))
-			o += '\\';
-		if (c == '\n') {
-			o += "\\n";
-			continue;
-		}
-		o += c;
-	}
 }
 
 // RFC 4180 field.
@@ -351,72 +336,60 @@ inline std::string export_csv(const table_snapshot &s, const export_options &o =
 	return c;
 }
 
-inline std::string export_prometheus(const table_snapshot &s, const export_options &o = {})
+// The table's families into w (whose prefix is the metric prefix), for a
+// tool that adds its own families around them.
+inline void write_prometheus(prometheus_writer &w, const table_snapshot &s, const export_options &o = {})
 {
 	const detail::selection sel(s, o);
-	const std::string p = o.prefix;
-	std::string m;
-	auto family = [&](const std::string &name, const char *type, const std::string &help) {
-		m += "# HELP " + p + name + ' ';
-		detail::prom_escape(m, help, false);
-		m += "\n# TYPE " + p + name + ' ' + type + '\n';
-	};
-	auto sample = [&](const std::string &name, std::initializer_list<std::pair<const char *, std::string>> labels,
-			  const std::string &value) {
-		m += p + name + '{';
-		bool first = true;
-		for (const auto &l : labels) {
-			m += first ? "" : ",";
-			first = false;
-			m += l.first;
-			m += "=\"";
-			detail::prom_escape(m, l.second, true);
-			m += '"';
-		}
-		m += "} " + value + '\n';
-	};
 	for (int bytes = 0; bytes < 2; bytes++) {
 		const std::string unit = bytes ? "bytes" : "packets";
-		auto v = [&](const pktpath_counter &c) { return std::to_string(bytes ? c.bytes : c.packets); };
+		auto v = [&](const pktpath_counter &c) { return bytes ? c.bytes : c.packets; };
 
-		family("_stage_" + unit + "_total", "counter",
-		       "Total " + unit + " counted at each stage (flows, overflow and unclassified).");
+		w.family("_stage_" + unit + "_total", "counter",
+			 "Total " + unit + " counted at each stage (flows, overflow and unclassified).");
 		for (unsigned st = 0; st < s.stage_count(); st++)
-			sample("_stage_" + unit + "_total", {{"stage", s.stage_name(st)}}, v(s.total(st)));
+			w.sample("_stage_" + unit + "_total", {{"stage", s.stage_name(st)}}, v(s.total(st)));
 
-		family("_flow_" + unit + "_total", "counter",
-		       "Total " + unit + " per flow and stage: the top flows by packets at " +
-			       s.stage_name(o.order_stage < s.stage_count() ? o.order_stage : 0) +
-			       ", the rest summed as flow=\"other\".");
+		w.family("_flow_" + unit + "_total", "counter",
+			 "Total " + unit + " per flow and stage: the top flows by packets at " +
+				 s.stage_name(o.order_stage < s.stage_count() ? o.order_stage : 0) +
+				 ", the rest summed as flow=\"other\".");
 		for (std::size_t i : sel.top)
 			for (unsigned st = 0; st < s.stage_count(); st++)
-				sample("_flow_" + unit + "_total", {{"stage", s.stage_name(st)}, {"flow", flow_text(s, i)}},
-				       v(s.at(i, st)));
+				w.sample("_flow_" + unit + "_total", {{"stage", s.stage_name(st)}, {"flow", flow_text(s, i)}},
+					 v(s.at(i, st)));
 		for (unsigned st = 0; st < s.stage_count(); st++)
-			sample("_flow_" + unit + "_total", {{"stage", s.stage_name(st)}, {"flow", "other"}}, v(sel.other[st]));
+			w.sample("_flow_" + unit + "_total", {{"stage", s.stage_name(st)}, {"flow", "other"}}, v(sel.other[st]));
 
-		family("_overflow_" + unit + "_total", "counter",
-		       "Total " + unit + " of flows the table had no slot for, per stage.");
+		w.family("_overflow_" + unit + "_total", "counter",
+			 "Total " + unit + " of flows the table had no slot for, per stage.");
 		for (unsigned st = 0; st < s.stage_count(); st++)
-			sample("_overflow_" + unit + "_total", {{"stage", s.stage_name(st)}}, v(s.overflow(st)));
+			w.sample("_overflow_" + unit + "_total", {{"stage", s.stage_name(st)}}, v(s.overflow(st)));
 
-		family("_unclassified_" + unit + "_total", "counter",
-		       "Total " + unit + " without a flow key, per stage and parse status.");
+		w.family("_unclassified_" + unit + "_total", "counter",
+			 "Total " + unit + " without a flow key, per stage and parse status.");
 		for (unsigned r = 0; r < s.status_count(); r++)
 			for (unsigned st = 0; st < s.stage_count(); st++)
-				sample("_unclassified_" + unit + "_total",
-				       {{"stage", s.stage_name(st)}, {"status", pktpath_status_name(r)}}, v(s.unclassified(r, st)));
+				w.sample("_unclassified_" + unit + "_total",
+					 {{"stage", s.stage_name(st)}, {"status", pktpath_status_name(r)}}, v(s.unclassified(r, st)));
 	}
 	const funnel f = make_funnel(s);
-	family("_lost_packets", "gauge",
-	       "Packets at a stage minus packets at the stages that follow it; negative while packets are in flight.");
+	w.family("_lost_packets", "gauge",
+		 "Packets at a stage minus packets at the stages that follow it; negative while packets are in flight.");
 	for (const funnel_step &st : f.steps)
-		sample("_lost_packets", {{"from", s.stage_name(st.from)}, {"to", step_targets(s, st)}}, std::to_string(st.lost));
-	family("_table_flows", "gauge", "Flows stored in the table.");
-	m += p + "_table_flows " + std::to_string(s.flow_count()) + '\n';
-	family("_table_capacity", "gauge", "Flow slots in the table.");
-	m += p + "_table_capacity " + std::to_string(s.header().capacity) + '\n';
-	return m;
+		w.sample("_lost_packets", {{"from", s.stage_name(st.from)}, {"to", step_targets(s, st)}},
+			 std::to_string(st.lost));
+	w.family("_table_flows", "gauge", "Flows stored in the table.");
+	w.sample("_table_flows", {}, s.flow_count());
+	w.family("_table_capacity", "gauge", "Flow slots in the table.");
+	w.sample("_table_capacity", {}, s.header().capacity);
+}
+
+inline std::string export_prometheus(const table_snapshot &s, const export_options &o = {})
+{
+	prometheus_writer w(o.prefix);
+	write_prometheus(w, s, o);
+	return w.take();
 }
 
 inline std::string export_snapshot(const table_snapshot &s, export_format f, const export_options &o = {})
