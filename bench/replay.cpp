@@ -165,19 +165,10 @@ std::uint64_t file_size(const char *path)
 	return ::stat(path, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
 }
 
-// pktpath-replay's table sizing for a file of this size.
-std::uint32_t capacity_for(std::uint64_t bytes)
-{
-	std::uint32_t cap = 1024;
-	while (cap < bytes / 128 * 4 / 3 && cap < (1u << 18))
-		cap <<= 1;
-	return cap;
-}
-
 // The flow table pktpath-replay would make for this file.
 std::unique_ptr<table_memory> make_table(const char *path)
 {
-	auto mem = std::make_unique<table_memory>(capacity_for(file_size(path)));
+	auto mem = std::make_unique<table_memory>(table_capacity_for(file_size(path)));
 	if (!mem->ok())
 		die("table", mem->table().error_text());
 	return mem;

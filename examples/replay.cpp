@@ -335,12 +335,7 @@ std::uint32_t table_capacity(const options &o)
 		if (::stat(f.c_str(), &st) == 0)
 			bytes += static_cast<std::uint64_t>(st.st_size);
 	}
-	// Generously one flow per 128 captured bytes, at 3/4 load.
-	const std::uint64_t want = bytes / 128 * 4 / 3;
-	std::uint32_t cap = 1024;
-	while (cap < want && cap < (1u << 18))
-		cap <<= 1;
-	return cap;
+	return table_capacity_for(bytes);
 }
 
 } // namespace

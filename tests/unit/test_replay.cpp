@@ -12,6 +12,7 @@
 #include <pktpath/replay/model.hpp>
 #include <pktpath/replay/report.hpp>
 #include <pktpath/replay/sim.hpp>
+#include <pktpath/replay/table_memory.hpp>
 #include <pktpath/replay/timeline.hpp>
 
 #include <algorithm>
@@ -544,6 +545,19 @@ TEST_CASE("flow filter: protocol, prefixes, ports, VLAN", "[replay]")
 	CHECK_FALSE(f.set("dst", "10.0.0.0/33", why, sizeof why));
 	CHECK_FALSE(f.set("port", "65536", why, sizeof why));
 	CHECK_FALSE(f.set("colour", "red", why, sizeof why));
+}
+
+TEST_CASE("the replay's table size follows the captures' size", "[replay]")
+{
+	CHECK(table_capacity_for(0) == 1024);
+	CHECK(table_capacity_for(98304) == 1024);     // 768 flows at load 3/4
+	CHECK(table_capacity_for(98305 + 128) == 2048);
+	CHECK(table_capacity_for(1000000) == 16384);  // 10416 flows
+	CHECK(table_capacity_for(25000000) == 262144);
+	CHECK(table_capacity_for(std::uint64_t{1} << 40) == 262144); // the ceiling
+	table_memory mem(table_capacity_for(1000000));
+	REQUIRE(mem.ok());
+	CHECK(mem.table().capacity() == 16384);
 }
 
 TEST_CASE("knobs are checked", "[replay]")

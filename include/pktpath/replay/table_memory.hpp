@@ -17,6 +17,19 @@
 
 namespace pktpath::replay {
 
+// The flow table pktpath-replay makes for captures of this many bytes:
+// generously one flow per 128 captured bytes, at load 3/4 (image.h's probe
+// limit), a power of two from 1024 to 262144 slots (46 MB).  Beyond that a
+// replay counts further flows in the overflow row (--flows raises it).
+inline std::uint32_t table_capacity_for(std::uint64_t capture_bytes)
+{
+	const std::uint64_t want = capture_bytes / 128 * 4 / 3;
+	std::uint32_t cap = 1024;
+	while (cap < want && cap < (1u << 18))
+		cap <<= 1;
+	return cap;
+}
+
 class table_memory {
 public:
 	static constexpr std::size_t huge_page = std::size_t{2} << 20;
