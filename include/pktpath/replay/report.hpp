@@ -34,6 +34,7 @@ namespace pktpath::replay {
 
 // Everything a report shows.
 struct report_data {
+	const char *tool = "pktpath-replay"; // the program, in the text report's first line
 	const char *mode = "sim";
 	knobs k;
 	timing tm;
@@ -272,7 +273,7 @@ inline std::string report_text(const report_data &r)
 	const outcome o = summarize(r.snap);
 	const knobs &k = r.k;
 	std::string t;
-	appendf(t, "pktpath-replay %s, %s mode%s\n", PKTPATH_VERSION_STRING, r.mode,
+	appendf(t, "%s %s, %s mode%s\n", r.tool, PKTPATH_VERSION_STRING, r.mode,
 		std::strcmp(r.mode, "sim") == 0 ? " (deterministic, virtual clock)" : " (threads, machine-dependent)");
 	for (const file_status &f : r.files) {
 		appendf(t, "  capture  %s  %s  %llu frames  %sB", f.path.c_str(), capture::to_string(f.fmt),
