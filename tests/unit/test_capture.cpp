@@ -1,69 +1,26 @@
 // SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
-// pcap / pcapng reader and pcap writer on files built byte by byte in memory:
-// both byte orders, nanosecond pcap, pcapng sections, interfaces, block kinds
-// and options, every corruption the reader must name, and a writer round trip.
+// pcap / pcapng reader on files built byte by byte in memory: both byte
+// orders, nanosecond pcap, pcapng sections, interfaces, block kinds and
+// options, every corruption the reader must name, truncations and random
+// corruption under the sanitizers.  Files on disk, the writer and tcpdump:
+// test_capture_file.cpp.
 #include <catch2/catch.hpp>
 
 #include <pktpath/capture/reader.hpp>
-#include <pktpath/capture/writer.hpp>
 
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
+#include "test_capture_util.hpp"
 
 using namespace pktpath::capture;
+using namespace capture_test;
 
 namespace {
-
-// Bytes in a chosen byte order.
-struct bytes {
-	bool big = false;
-	std::vector<std::uint8_t> v;
-
-	explicit bytes(bool big_endian = false) : big(big_endian) {}
-	bytes &u8(std::uint8_t x)
-	{
-		v.push_back(x);
-		return *this;
-	}
-	bytes &uint(std::uint64_t x, int n)
-	{
-		for (int i = 0; i < n; ++i)
-			v.push_back(static_cast<std::uint8_t>(x >> 8 * (big ? n - 1 - i : i)));
-		return *this;
-	}
-	bytes &u16(std::uint16_t x) { return uint(x, 2); }
-	bytes &u32(std::uint32_t x) { return uint(x, 4); }
-	bytes &u64(std::uint64_t x) { return uint(x, 8); }
-	bytes &raw(const std::vector<std::uint8_t> &x)
-	{
-		v.insert(v.end(), x.begin(), x.end());
-		return *this;
-	}
-	bytes &pad4()
-	{
-		while (v.size() % 4)
-			v.push_back(0);
-		return *this;
-	}
-	std::size_t size() const { return v.size(); }
-};
-
-std::vector<std::uint8_t> payload(std::size_t n, unsigned seed)
-{
-	std::vector<std::uint8_t> p(n);
-	for (std::size_t i = 0; i < n; ++i)
-		p[i] = static_cast<std::uint8_t>(seed * 131 + i * 7);
-	return p;
-}
 
 std::vector<std::uint8_t> cat(std::initializer_list<std::vector<std::uint8_t>> parts)
 {
@@ -71,24 +28,6 @@ std::vector<std::uint8_t> cat(std::initializer_list<std::vector<std::uint8_t>> p
 	for (const auto &p : parts)
 		out.insert(out.end(), p.begin(), p.end());
 	return out;
-}
-
-// ---- pcap ----
-
-std::vector<std::uint8_t> pcap_header(bool big, bool nsec, std::uint32_t linktype_field = 1,
-				      std::uint16_t major = 2, std::uint16_t minor = 4, std::uint32_t snaplen = 65535)
-{
-	bytes b(big);
-	b.u32(nsec ? 0xa1b23c4du : 0xa1b2c3d4u).u16(major).u16(minor).u32(0).u32(0).u32(snaplen).u32(linktype_field);
-	return b.v;
-}
-
-std::vector<std::uint8_t> pcap_record(bool big, std::uint32_t sec, std::uint32_t frac,
-				      const std::vector<std::uint8_t> &data, std::uint32_t origlen)
-{
-	bytes b(big);
-	b.u32(sec).u32(frac).u32(static_cast<std::uint32_t>(data.size())).u32(origlen).raw(data);
-	return b.v;
 }
 
 // ---- pcapng ----
@@ -184,11 +123,6 @@ result read_all(const std::vector<std::uint8_t> &file, const reader_options &opt
 		CHECK(x.data + x.caplen <= r.buf.get() + r.size);
 	}
 	return r;
-}
-
-bool same_bytes(const frame &f, const std::vector<std::uint8_t> &p)
-{
-	return f.caplen == p.size() && std::memcmp(f.data, p.data(), p.size()) == 0;
 }
 
 } // namespace
@@ -682,271 +616,4 @@ TEST_CASE("reader: truncations and random corruption never read out of bounds", 
 	}
 	CHECK(frames > 0);
 	CHECK(errors > 0);
-}
-
-namespace {
-
-struct temp_dir {
-	std::filesystem::path path;
-	temp_dir()
-	{
-		path = std::filesystem::temp_directory_path() / ("pktpath-capture-" + std::to_string(::getpid()));
-		std::filesystem::create_directories(path);
-	}
-	~temp_dir()
-	{
-		std::error_code ec;
-		std::filesystem::remove_all(path, ec);
-	}
-	std::string file(const char *name) const { return (path / name).string(); }
-};
-
-void write_file(const std::string &path, const std::vector<std::uint8_t> &v)
-{
-	std::FILE *f = std::fopen(path.c_str(), "wb");
-	REQUIRE(f);
-	REQUIRE((v.empty() || std::fwrite(v.data(), 1, v.size(), f) == v.size()));
-	REQUIRE(std::fclose(f) == 0);
-}
-
-std::vector<std::string> run_lines(const std::string &cmd)
-{
-	std::vector<std::string> lines;
-	std::FILE *p = ::popen(cmd.c_str(), "r");
-	REQUIRE(p);
-	char buf[4096];
-	while (std::fgets(buf, sizeof buf, p))
-		lines.emplace_back(buf);
-	::pclose(p);
-	return lines;
-}
-
-// An Ethernet frame of a local experimental ethertype: tcpdump prints one line.
-std::vector<std::uint8_t> ether_frame(std::size_t n, unsigned seed)
-{
-	auto p = payload(n, seed);
-	const std::uint8_t hdr[14] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x88, 0xb5};
-	std::memcpy(p.data(), hdr, sizeof hdr);
-	return p;
-}
-
-// Resident kB of the mapping that holds `p`, from /proc/self/smaps (-1 if unknown).
-// A nanosecond pcap of `records` records: record i has 1000 bytes of
-// payload(1000, i) and the timestamp i s + i ns.
-std::vector<std::uint8_t> numbered_pcap(unsigned records)
-{
-	std::vector<std::uint8_t> file = pcap_header(false, true);
-	for (unsigned i = 0; i < records; ++i) {
-		const auto rec = pcap_record(false, i, i, payload(1000, i), 1000);
-		file.insert(file.end(), rec.begin(), rec.end());
-	}
-	return file;
-}
-
-long mapping_rss_kb(const void *p)
-{
-	std::ifstream in("/proc/self/smaps");
-	std::string line;
-	bool inside = false;
-	const auto addr = reinterpret_cast<std::uintptr_t>(p);
-	while (std::getline(in, line)) {
-		unsigned long long lo, hi;
-		if (std::sscanf(line.c_str(), "%llx-%llx ", &lo, &hi) == 2 && line.find(':') > line.find(' ')) {
-			inside = addr >= lo && addr < hi;
-			continue;
-		}
-		long kb;
-		if (inside && std::sscanf(line.c_str(), "Rss: %ld kB", &kb) == 1)
-			return kb;
-	}
-	return -1;
-}
-
-} // namespace
-
-TEST_CASE("mapped file reader: open errors, empty file, release_behind", "[capture][file]")
-{
-	temp_dir dir;
-	reader rd;
-	CHECK_FALSE(rd.open(dir.file("missing.pcap").c_str()));
-	CHECK(rd.err().code == errc::io);
-	CHECK(std::string(rd.err().message).find("No such file") != std::string::npos);
-	CHECK_FALSE(rd.open(dir.path.c_str()));
-	CHECK(rd.err().code == errc::io);
-
-	write_file(dir.file("empty.pcap"), {});
-	CHECK_FALSE(rd.open(dir.file("empty.pcap").c_str()));
-	CHECK(rd.err().code == errc::truncated);
-
-	// 3000 records of 1000 bytes: ~3 MB walked with pages released every 64 KiB.
-	const std::vector<std::uint8_t> file = numbered_pcap(3000);
-	write_file(dir.file("big.pcap"), file);
-	reader_options opt;
-	opt.release_behind = 64 * 1024;
-	reader streaming(opt);
-	REQUIRE(streaming.open(dir.file("big.pcap").c_str()));
-	CHECK(streaming.size() == file.size());
-	frame f, first;
-	unsigned n = 0;
-	while (streaming.next(f)) {
-		if (n == 0)
-			first = f;
-		CHECK(f.ts_ns == std::uint64_t(n) * 1000000000u + n);
-		if (!same_bytes(f, payload(1000, n)))
-			FAIL("frame " << n << " differs");
-		++n;
-	}
-	CHECK_FALSE(streaming.failed());
-	CHECK(n == 3000);
-	CHECK(streaming.position() == file.size());
-	// Only pages a window behind the last release point were dropped: one
-	// to two release windows (plus the kernel's fault-around) stay resident.
-	const long streamed_kb = mapping_rss_kb(first.data);
-	// The first frame's pages were released; it refaults with the same bytes.
-	CHECK(same_bytes(first, payload(1000, 0)));
-
-	reader keeping;
-	REQUIRE(keeping.open(dir.file("big.pcap").c_str()));
-	while (keeping.next(f))
-		;
-	const long kept_kb = mapping_rss_kb(f.data);
-	if (streamed_kb < 0 || kept_kb < 0) {
-		WARN("/proc/self/smaps unreadable: resident size not checked");
-		return;
-	}
-	INFO("resident kB: streaming " << streamed_kb << ", keeping " << kept_kb);
-	CHECK(kept_kb >= 2900);
-	CHECK(streamed_kb <= 1024);
-	CHECK(streamed_kb >= 0);
-}
-
-TEST_CASE("mapped file reader: frames still in use behind the cursor do not pile up", "[capture][file]")
-{
-	// A consumer that holds frames for a while (a replay's rings and
-	// backlogs) touches each one again 1.5 release windows after the reader
-	// handed it out.  Those pages refault (possibly as a whole large folio
-	// of the page cache); the next releases must drop them again.
-	temp_dir dir;
-	constexpr unsigned records = 8000, held = 384; // 1000-byte payloads: ~8 MB, held ~400 KB
-	const std::vector<std::uint8_t> file = numbered_pcap(records);
-	write_file(dir.file("held.pcap"), file);
-	reader_options opt;
-	opt.release_behind = 256 * 1024;
-	reader streaming(opt);
-	REQUIRE(streaming.open(dir.file("held.pcap").c_str()));
-	std::vector<frame> frames;
-	frame f;
-	while (streaming.next(f)) {
-		frames.push_back(f);
-		if (frames.size() > held) {
-			const std::size_t old = frames.size() - 1 - held;
-			if (!same_bytes(frames[old], payload(1000, static_cast<unsigned>(old))))
-				FAIL("frame " << old << " differs");
-		}
-	}
-	REQUIRE(frames.size() == records);
-	const long kb = mapping_rss_kb(frames.front().data);
-	if (kb < 0) {
-		WARN("/proc/self/smaps unreadable: resident size not checked");
-		return;
-	}
-	INFO("resident kB after walking " << file.size() / 1024 << " kB: " << kb);
-	// Without the second drop every refaulted page would stay: ~7.6 MB.
-	CHECK(kb <= 4096);
-}
-
-TEST_CASE("pcap writer: round trip through the reader and tcpdump", "[capture][writer]")
-{
-	temp_dir dir;
-	const bool nsec = GENERATE(true, false);
-	CAPTURE(nsec);
-	const std::string path = dir.file(nsec ? "out-ns.pcap" : "out-us.pcap");
-	struct rec {
-		std::vector<std::uint8_t> data;
-		std::uint32_t origlen;
-		std::uint64_t ts_ns;
-	};
-	std::vector<rec> recs;
-	// Sizes around and above the 64 KiB buffer, and one above the snap length.
-	const std::size_t sizes[] = {60, 1514, 14, 9000, 65536, 70000, 100, 200000, 64, 100000};
-	for (std::size_t i = 0; i < sizeof sizes / sizeof sizes[0]; ++i)
-		recs.push_back({ether_frame(sizes[i], static_cast<unsigned>(i)), static_cast<std::uint32_t>(sizes[i] + i),
-				1700000000ull * 1000000000u + i * 1000001234ull});
-	for (unsigned i = 0; i < 2000; ++i)
-		recs.push_back({ether_frame(60 + i % 200, i), static_cast<std::uint32_t>(60 + i % 200),
-				1700000100ull * 1000000000u + i * 777ull});
-
-	const std::uint32_t snaplen = 150000;
-	pcap_writer w;
-	REQUIRE(w.open(path.c_str(), 1, snaplen, nsec));
-	for (const rec &r : recs)
-		REQUIRE(w.write(r.data.data(), static_cast<std::uint32_t>(r.data.size()), r.origlen, r.ts_ns));
-	CHECK(w.packets() == recs.size());
-	REQUIRE(w.close());
-	CHECK_FALSE(w.write(recs[0].data.data(), 1, 1, 0)); // closed
-
-	reader rd;
-	REQUIRE(rd.open(path.c_str()));
-	CHECK(rd.fmt() == (nsec ? format::pcap_nsec : format::pcap));
-	CHECK(rd.pcap().header().snaplen == snaplen);
-	CHECK(rd.pcap().header().version_major == 2);
-	CHECK(rd.pcap().header().version_minor == 4);
-	frame f;
-	std::size_t i = 0;
-	while (rd.next(f)) {
-		REQUIRE(i < recs.size());
-		const rec &r = recs[i];
-		const std::size_t want = std::min<std::size_t>(r.data.size(), snaplen);
-		CHECK(f.caplen == want);
-		CHECK(f.origlen == r.origlen);
-		CHECK(f.linktype == 1);
-		CHECK(f.ts_ns == (nsec ? r.ts_ns : r.ts_ns / 1000 * 1000));
-		CHECK(std::memcmp(f.data, r.data.data(), want) == 0);
-		++i;
-	}
-	CHECK_FALSE(rd.failed());
-	CHECK(i == recs.size());
-
-	// Re-writing what the reader returns gives the same file.
-	const std::string copy = dir.file("copy.pcap");
-	{
-		reader again;
-		REQUIRE(again.open(path.c_str()));
-		pcap_writer w2;
-		REQUIRE(w2.open(copy.c_str(), 1, snaplen, nsec));
-		while (again.next(f))
-			REQUIRE(w2.write(f));
-		REQUIRE(w2.close());
-	}
-	CHECK(std::filesystem::file_size(copy) == std::filesystem::file_size(path));
-	CHECK(run_lines("cmp -s '" + copy + "' '" + path + "' && echo same") == std::vector<std::string>{"same\n"});
-
-	const char *tcpdump = ::access("/usr/sbin/tcpdump", X_OK) == 0 ? "/usr/sbin/tcpdump" : "/usr/bin/tcpdump";
-	if (::access(tcpdump, X_OK) != 0) {
-		WARN("tcpdump not installed: skipping the tcpdump read-back");
-		return;
-	}
-	// One summary line per packet; tcpdump hex-dumps the unknown payload on
-	// indented lines after it.
-	const auto lines = run_lines(std::string(tcpdump) + " -nn --nano -tt -r '" + path + "' 2>/dev/null | grep -v '^[[:space:]]'");
-	REQUIRE(lines.size() == recs.size());
-	for (std::size_t k = 0; k < recs.size(); ++k) {
-		const std::uint64_t ts = nsec ? recs[k].ts_ns : recs[k].ts_ns / 1000 * 1000;
-		char want[64];
-		std::snprintf(want, sizeof want, "%llu.%09llu ", static_cast<unsigned long long>(ts / 1000000000u),
-			      static_cast<unsigned long long>(ts % 1000000000u));
-		if (lines[k].rfind(want, 0) != 0)
-			FAIL("tcpdump line " << k << ": " << lines[k] << " does not start with " << want);
-		char len[32];
-		std::snprintf(len, sizeof len, "length %u", recs[k].origlen);
-		CHECK(lines[k].find(len) != std::string::npos);
-	}
-}
-
-TEST_CASE("pcap writer: open failure is reported", "[capture][writer]")
-{
-	pcap_writer w;
-	CHECK_FALSE(w.open("/nonexistent-dir/x.pcap", 1));
-	CHECK(w.err().code == errc::io);
-	CHECK_FALSE(w.write(nullptr, 0, 0, 0));
 }
