@@ -28,7 +28,8 @@ struct rss_vector {
 	std::uint32_t with_ports;
 };
 
-// Microsoft's RSS verification suite (see REFERENCES.md), for the default key.
+// Microsoft's RSS verification suite ("Verifying the RSS Hash Calculation", in
+// Microsoft's NDIS RSS documentation; docs/hash.md), for the default key.
 const rss_vector rss_v4[] = {
 	{"66.9.149.187", 2794, "161.142.100.80", 1766, 0x323e8fc2, 0x51ccc178},
 	{"199.92.111.2", 14230, "65.69.140.83", 4739, 0xd718262a, 0xc626b0ea},

@@ -32,7 +32,7 @@ struct stage_def {
 	int pred; // index of the stage before this one, or no_pred
 };
 
-// The Linux receive path as far as the socket layer (REFERENCES.md); the
+// The Linux receive path as far as the socket layer (docs/linux-rx-path.md); the
 // two L4 handlers are alternatives after ip_rcv.
 struct linux_rx {
 	enum : unsigned { eth_type_trans, napi_gro_receive, netif_receive_skb, ip_rcv, tcp_v4_rcv, udp_rcv };
