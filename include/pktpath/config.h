@@ -34,6 +34,20 @@
 #define PKTPATH_UNLIKELY(x) (x)
 #endif
 
+/*
+ * Hot path helpers the compiler must inline (so constants of the caller fold
+ * into them) and cold ones it must not (unused: a static one a unit does not
+ * call must not warn).  Attribute names in their reserved spelling: the
+ * kernel defines noinline and cold as macros.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define PKTPATH_ALWAYS_INLINE __attribute__((__always_inline__))
+#define PKTPATH_NOINLINE_COLD __attribute__((__noinline__, __cold__, __unused__))
+#else
+#define PKTPATH_ALWAYS_INLINE
+#define PKTPATH_NOINLINE_COLD
+#endif
+
 /* C needs the struct tag; C++ does not but accepts it. */
 #ifdef __cplusplus
 #define PKTPATH_EXTERN_C_BEGIN extern "C" {

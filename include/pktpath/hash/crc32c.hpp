@@ -148,7 +148,7 @@ namespace detail {
 #if defined(PKTPATH_CRC32C_HW) && !defined(__SSE4_2__)
 // Only x86-64 CPUs from before 2008 get here: out of line, so the dispatch
 // stays small enough to inline into every caller.
-__attribute__((noinline, cold)) inline std::uint32_t crc32c_software_cold(const void *data, std::size_t len,
+PKTPATH_NOINLINE_COLD inline std::uint32_t crc32c_software_cold(const void *data, std::size_t len,
 									   std::uint32_t crc) noexcept
 {
 	return crc32c_software(data, len, crc);

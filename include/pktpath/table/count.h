@@ -35,13 +35,8 @@
 #define PKTPATH_TABLE_NO_SLOT (-1)   /* key absent (lookup) or no free slot within the probe limit */
 #define PKTPATH_TABLE_CONTENDED (-2) /* an insert of the same hash stayed unpublished for the spin limit */
 
-#if defined(__GNUC__) || defined(__clang__)
-#define PKTPATH_TABLE_HOT static inline __attribute__((__always_inline__))
-#define PKTPATH_TABLE_COLD static __attribute__((__noinline__, __cold__, __unused__))
-#else
-#define PKTPATH_TABLE_HOT static inline
-#define PKTPATH_TABLE_COLD static inline
-#endif
+#define PKTPATH_TABLE_HOT static inline PKTPATH_ALWAYS_INLINE
+#define PKTPATH_TABLE_COLD static PKTPATH_NOINLINE_COLD
 
 /*
  * Called when an insert of the same hash stays unpublished past the spin

@@ -340,10 +340,7 @@ private:
 	// the compiler then folds into the inline algorithm (constant-size key
 	// compare and copy, no layout branch).  GCC folds them only when the copy
 	// is a local of the caller that this always-inline function fills.
-#if defined(__GNUC__) || defined(__clang__)
-	__attribute__((always_inline))
-#endif
-	static void fold(pktpath_table_geom &g) noexcept
+	PKTPATH_ALWAYS_INLINE static void fold(pktpath_table_geom &g) noexcept
 	{
 		g.key_size = key_size;
 		g.slot_size = slot_size;
