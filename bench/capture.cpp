@@ -122,8 +122,18 @@ struct bench_file {
 			std::fwrite(blk.data(), 1, blk.size(), out);
 			return len;
 		};
-		emit(0x0a0d0d0a, [&] { u32(0x1a2b3c4d); u16(1); u16(0); u32(0xffffffff); u32(0xffffffff); });
-		emit(1, [&] { u16(1); u16(0); u32(65535); });
+		emit(0x0a0d0d0a, [&] {
+			u32(0x1a2b3c4d);
+			u16(1);
+			u16(0);
+			u32(0xffffffff);
+			u32(0xffffffff);
+		});
+		emit(1, [&] {
+			u16(1);
+			u16(0);
+			u32(65535);
+		});
 		const auto pkt = ipv4_frame();
 		std::uint64_t written = 0;
 		for (std::uint64_t i = 0; written < target_bytes; ++i) {
@@ -184,9 +194,18 @@ void walk_pktpath(benchmark::State &state, const bench_file &f, std::size_t rele
 	account(state, f, sum);
 }
 
-void capture_pktpath_pcap(benchmark::State &state) { walk_pktpath(state, pcap_file(), 0); }
-void capture_pktpath_pcap_release(benchmark::State &state) { walk_pktpath(state, pcap_file(), 64u << 20); }
-void capture_pktpath_pcapng(benchmark::State &state) { walk_pktpath(state, pcapng_file(), 0); }
+void capture_pktpath_pcap(benchmark::State &state)
+{
+	walk_pktpath(state, pcap_file(), 0);
+}
+void capture_pktpath_pcap_release(benchmark::State &state)
+{
+	walk_pktpath(state, pcap_file(), 64u << 20);
+}
+void capture_pktpath_pcapng(benchmark::State &state)
+{
+	walk_pktpath(state, pcapng_file(), 0);
+}
 
 #ifdef PKTPATH_HAVE_LIBPCAP
 void walk_libpcap(benchmark::State &state, const bench_file &f)
@@ -209,17 +228,21 @@ void walk_libpcap(benchmark::State &state, const bench_file &f)
 	account(state, f, sum);
 }
 
-void capture_libpcap_pcap(benchmark::State &state) { walk_libpcap(state, pcap_file()); }
-void capture_libpcap_pcapng(benchmark::State &state) { walk_libpcap(state, pcapng_file()); }
+void capture_libpcap_pcap(benchmark::State &state)
+{
+	walk_libpcap(state, pcap_file());
+}
+void capture_libpcap_pcapng(benchmark::State &state)
+{
+	walk_libpcap(state, pcapng_file());
+}
 BENCHMARK(capture_libpcap_pcap)->Name("capture/libpcap/pcap_next_ex/pcap")->Unit(benchmark::kMillisecond);
 BENCHMARK(capture_libpcap_pcapng)->Name("capture/libpcap/pcap_next_ex/pcapng")->Unit(benchmark::kMillisecond);
 #endif
 
 BENCHMARK(capture_pktpath_pcap)->Name("capture/pktpath/mmap/pcap")->Unit(benchmark::kMillisecond);
 BENCHMARK(capture_pktpath_pcapng)->Name("capture/pktpath/mmap/pcapng")->Unit(benchmark::kMillisecond);
-BENCHMARK(capture_pktpath_pcap_release)
-	->Name("capture/pktpath/mmap_release_64MB/pcap")
-	->Unit(benchmark::kMillisecond);
+BENCHMARK(capture_pktpath_pcap_release)->Name("capture/pktpath/mmap_release_64MB/pcap")->Unit(benchmark::kMillisecond);
 
 } // namespace
 

@@ -29,8 +29,8 @@ struct busy_queue {
 void set_counters(benchmark::State &state, std::uint64_t frames)
 {
 	state.SetItemsProcessed(static_cast<std::int64_t>(frames));
-	state.counters["frame_time"] =
-		benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+	state.counters["frame_time"] = benchmark::Counter(static_cast<double>(frames),
+							  benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 template <class Clock>
@@ -60,7 +60,8 @@ struct ring_queue {
 		std::uintptr_t buf[32];
 		int work = 0;
 		while (work < budget) {
-			unsigned want = static_cast<unsigned>(budget - work) < 32u ? static_cast<unsigned>(budget - work) : 32u;
+			unsigned want =
+				static_cast<unsigned>(budget - work) < 32u ? static_cast<unsigned>(budget - work) : 32u;
 			unsigned got = rx.dequeue_burst(buf, want);
 			for (unsigned i = 0; i < got; ++i)
 				sum += buf[i];

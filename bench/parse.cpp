@@ -45,13 +45,29 @@ bytes make_frame(mix m, unsigned i)
 	const std::array<std::uint8_t, 16> d6 = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 	switch (m) {
 	case ipv4_tcp:
-		return builder().eth(0x0800).ipv4({10, 0, b, a}, {10, 1, 0, 1}, 6).tcp(1024 + i, 443).payload(64).finish();
+		return builder()
+			.eth(0x0800)
+			.ipv4({10, 0, b, a}, {10, 1, 0, 1}, 6)
+			.tcp(1024 + i, 443)
+			.payload(64)
+			.finish();
 	case ipv4_udp:
-		return builder().eth(0x0800).ipv4({10, 0, b, a}, {10, 1, 0, 1}, 17).udp(1024 + i, 53).payload(64).finish();
+		return builder()
+			.eth(0x0800)
+			.ipv4({10, 0, b, a}, {10, 1, 0, 1}, 17)
+			.udp(1024 + i, 53)
+			.payload(64)
+			.finish();
 	case ipv6_tcp:
 		return builder().eth(0x86dd).ipv6(s6, d6, 6).tcp(1024 + i, 443).payload(64).finish();
 	case vlan_ipv4_tcp:
-		return builder().eth(0x8100).vlan(100, 0x0800).ipv4({10, 0, b, a}, {10, 1, 0, 1}, 6).tcp(1024 + i, 443).payload(64).finish();
+		return builder()
+			.eth(0x8100)
+			.vlan(100, 0x0800)
+			.ipv4({10, 0, b, a}, {10, 1, 0, 1}, 6)
+			.tcp(1024 + i, 443)
+			.payload(64)
+			.finish();
 	case mixed:
 		break;
 	}
@@ -204,12 +220,16 @@ int register_all()
 		const std::string suffix = n == 256 ? "" : "/frames:4096";
 		for (mix m : {ipv4_tcp, ipv4_udp, ipv6_tcp, vlan_ipv4_tcp, mixed}) {
 			std::string name = std::string(mix_name(m)) + suffix;
-			benchmark::RegisterBenchmark(("parse/pktpath/" + name).c_str(), bm_pktpath<pktpath::fast_hash>, m, n);
-			benchmark::RegisterBenchmark(("parse/pktpath_crc32c/" + name).c_str(), bm_pktpath<pktpath::crc32c_hash>, m, n);
-			benchmark::RegisterBenchmark(("parse/pktpath_toeplitz/" + name).c_str(), bm_pktpath<pktpath::toeplitz_hash>, m, n);
+			benchmark::RegisterBenchmark(("parse/pktpath/" + name).c_str(), bm_pktpath<pktpath::fast_hash>,
+						     m, n);
+			benchmark::RegisterBenchmark(("parse/pktpath_crc32c/" + name).c_str(),
+						     bm_pktpath<pktpath::crc32c_hash>, m, n);
+			benchmark::RegisterBenchmark(("parse/pktpath_toeplitz/" + name).c_str(),
+						     bm_pktpath<pktpath::toeplitz_hash>, m, n);
 #ifdef PKTPATH_HAVE_DPDK
 			benchmark::RegisterBenchmark(("parse/dpdk_ptype/" + name).c_str(), bm_dpdk, m, n);
-			benchmark::RegisterBenchmark(("parse/dpdk_ptype_only/" + name).c_str(), bm_dpdk_type_only, m, n);
+			benchmark::RegisterBenchmark(("parse/dpdk_ptype_only/" + name).c_str(), bm_dpdk_type_only, m,
+						     n);
 #endif
 		}
 	}

@@ -102,14 +102,16 @@ std::vector<std::vector<std::uint8_t>> templates()
 			const bool v6 = f % 5 == 4, tcp = f % 2 == 0;
 			const unsigned sport = 1024 + f, dport = tcp ? 443 : 53;
 			if (v6) {
-				std::array<std::uint8_t, 16> s = {0x20, 0x01, 0x0d, 0xb8, 0, 1}, d = {0x20, 0x01, 0x0d, 0xb8, 0, 2};
+				std::array<std::uint8_t, 16> s = {0x20, 0x01, 0x0d, 0xb8, 0, 1},
+							     d = {0x20, 0x01, 0x0d, 0xb8, 0, 2};
 				s[14] = static_cast<std::uint8_t>(f >> 8);
 				s[15] = static_cast<std::uint8_t>(f);
 				d[15] = 1;
 				b.eth(0x86dd).ipv6(s, d, tcp ? 6 : 17);
 			} else {
-				b.eth(0x0800).ipv4({10, 1, static_cast<std::uint8_t>(f >> 8), static_cast<std::uint8_t>(f)},
-						   {192, 0, 2, 1}, tcp ? 6 : 17);
+				b.eth(0x0800).ipv4(
+					{10, 1, static_cast<std::uint8_t>(f >> 8), static_cast<std::uint8_t>(f)},
+					{192, 0, 2, 1}, tcp ? 6 : 17);
 			}
 			if (tcp)
 				b.tcp(sport, dport);
@@ -144,7 +146,8 @@ void generate(const char *path, std::uint64_t bytes)
 		const std::uint32_t len = static_cast<std::uint32_t>(f.size());
 		const std::uint32_t rec[4] = {static_cast<std::uint32_t>(ts / 1000000000u),
 					      static_cast<std::uint32_t>(ts % 1000000000u), len, len};
-		buf.insert(buf.end(), reinterpret_cast<const std::uint8_t *>(rec), reinterpret_cast<const std::uint8_t *>(rec) + 16);
+		buf.insert(buf.end(), reinterpret_cast<const std::uint8_t *>(rec),
+			   reinterpret_cast<const std::uint8_t *>(rec) + 16);
 		buf.insert(buf.end(), f.begin(), f.end());
 		written += 16 + len;
 		ts += 1000;
@@ -214,8 +217,10 @@ void set_counters(benchmark::State &state, std::uint64_t frames, std::uint64_t b
 {
 	state.SetItemsProcessed(static_cast<std::int64_t>(frames * state.iterations()));
 	state.SetBytesProcessed(static_cast<std::int64_t>(bytes * state.iterations()));
-	state.counters["Mpps"] = benchmark::Counter(static_cast<double>(frames) / 1e6, benchmark::Counter::kIsIterationInvariantRate);
-	state.counters["GB/s"] = benchmark::Counter(static_cast<double>(bytes) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+	state.counters["Mpps"] =
+		benchmark::Counter(static_cast<double>(frames) / 1e6, benchmark::Counter::kIsIterationInvariantRate);
+	state.counters["GB/s"] =
+		benchmark::Counter(static_cast<double>(bytes) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void bm_sim(benchmark::State &state, const char *rate)
@@ -378,7 +383,8 @@ std::uint64_t child_peak_rss(const char *path)
 		const int null = ::open("/dev/null", O_WRONLY);
 		::dup2(null, 1);
 		if (have_tool)
-			::execl(tool.c_str(), tool.c_str(), "--no-progress", "--json", path, static_cast<char *>(nullptr));
+			::execl(tool.c_str(), tool.c_str(), "--no-progress", "--json", path,
+				static_cast<char *>(nullptr));
 		else
 			::execl(g_self.c_str(), g_self.c_str(), "--rss-child", path, static_cast<char *>(nullptr));
 		::_exit(127);
@@ -428,14 +434,27 @@ int main(int argc, char **argv)
 	generate(g_files[0], 100u << 20);
 	generate(g_files[1], mb << 20);
 
-	benchmark::RegisterBenchmark("replay/pktpath/sim", bm_sim, nullptr)->Unit(benchmark::kMillisecond)->Iterations(3);
-	benchmark::RegisterBenchmark("replay/pktpath/sim_10Mpps", bm_sim, "10Mpps")->Unit(benchmark::kMillisecond)->Iterations(3);
-	benchmark::RegisterBenchmark("replay/pktpath/parse_count", bm_parse_count)->Unit(benchmark::kMillisecond)->Iterations(3);
+	benchmark::RegisterBenchmark("replay/pktpath/sim", bm_sim, nullptr)
+		->Unit(benchmark::kMillisecond)
+		->Iterations(3);
+	benchmark::RegisterBenchmark("replay/pktpath/sim_10Mpps", bm_sim, "10Mpps")
+		->Unit(benchmark::kMillisecond)
+		->Iterations(3);
+	benchmark::RegisterBenchmark("replay/pktpath/parse_count", bm_parse_count)
+		->Unit(benchmark::kMillisecond)
+		->Iterations(3);
 #ifdef PKTPATH_HAVE_LIBPCAP
-	benchmark::RegisterBenchmark("replay/libpcap/parse_count", bm_libpcap)->Unit(benchmark::kMillisecond)->Iterations(3);
-	benchmark::RegisterBenchmark("replay/libpcap/sim", bm_libpcap_sim)->Unit(benchmark::kMillisecond)->Iterations(3);
+	benchmark::RegisterBenchmark("replay/libpcap/parse_count", bm_libpcap)
+		->Unit(benchmark::kMillisecond)
+		->Iterations(3);
+	benchmark::RegisterBenchmark("replay/libpcap/sim", bm_libpcap_sim)
+		->Unit(benchmark::kMillisecond)
+		->Iterations(3);
 #endif
-	benchmark::RegisterBenchmark("replay/rss/100MB", bm_rss, 0)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+	benchmark::RegisterBenchmark("replay/rss/100MB", bm_rss, 0)
+		->Unit(benchmark::kMillisecond)
+		->Iterations(1)
+		->UseRealTime();
 	benchmark::RegisterBenchmark(mb == 1024 ? "replay/rss/1GB" : "replay/rss/big", bm_rss, 1)
 		->Unit(benchmark::kMillisecond)
 		->Iterations(1)

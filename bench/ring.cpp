@@ -78,14 +78,15 @@ struct pktpath_zc_q {
 template <bool Multi>
 struct dpdk_q {
 	struct freer {
-		void operator()(rte_ring *r) const { ::operator delete(r, std::align_val_t{128}); }
+		void operator()(rte_ring *r) const { ::operator delete (r, std::align_val_t{128}); }
 	};
 	std::unique_ptr<rte_ring, freer> r;
 	dpdk_q()
 	{
 		auto bytes = static_cast<std::size_t>(rte_ring_get_memsize(ring_size));
-		r.reset(static_cast<rte_ring *>(::operator new(bytes, std::align_val_t{128})));
-		if (rte_ring_init(r.get(), Multi ? "mpmc" : "spsc", ring_size, Multi ? 0 : RING_F_SP_ENQ | RING_F_SC_DEQ) != 0)
+		r.reset(static_cast<rte_ring *>(::operator new (bytes, std::align_val_t{128})));
+		if (rte_ring_init(r.get(), Multi ? "mpmc" : "spsc", ring_size,
+				  Multi ? 0 : RING_F_SP_ENQ | RING_F_SC_DEQ) != 0)
 			r.reset();
 	}
 	unsigned push(const std::uint64_t *v, unsigned n)

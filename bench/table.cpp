@@ -117,7 +117,8 @@ const stream &packets(dist d, unsigned threads, unsigned thread)
 		if (d == uniform) {
 			f = static_cast<std::uint32_t>(rng() % (hit_flows / threads)) * threads + thread;
 		} else {
-			f = rank[static_cast<std::uint32_t>(std::lower_bound(cdf.begin(), cdf.end(), u01(rng)) - cdf.begin()) %
+			f = rank[static_cast<std::uint32_t>(std::lower_bound(cdf.begin(), cdf.end(), u01(rng)) -
+							    cdf.begin()) %
 				 hit_flows];
 		}
 		s->keys.push_back(flow(f));
@@ -192,7 +193,10 @@ private:
 
 class std_mutex_impl {
 public:
-	explicit std_mutex_impl(std::uint32_t capacity) : counters_(new flow_counters[capacity]) { map_.reserve(capacity); }
+	explicit std_mutex_impl(std::uint32_t capacity) : counters_(new flow_counters[capacity])
+	{
+		map_.reserve(capacity);
+	}
 	void update(const key *k, const std::uint32_t *len, unsigned n, unsigned)
 	{
 		for (unsigned i = 0; i < n; i++) {
@@ -289,7 +293,8 @@ public:
 			fresh->k = k[i];
 			cds_lfht_node_init(&fresh->n);
 			urcu_qsbr_read_lock();
-			cds_lfht_node *in = cds_lfht_add_unique(ht_, pktpath_hash_fast64(&k[i], sizeof(key), 0), match, &k[i], &fresh->n);
+			cds_lfht_node *in = cds_lfht_add_unique(ht_, pktpath_hash_fast64(&k[i], sizeof(key), 0), match,
+								&k[i], &fresh->n);
 			reinterpret_cast<node *>(in)->counters.at[stage].add(len[i]);
 			urcu_qsbr_read_unlock();
 		}
@@ -324,8 +329,8 @@ bool dpdk_ready()
 	static const bool ok = [] {
 		cpu_set_t saved;
 		pthread_getaffinity_np(pthread_self(), sizeof saved, &saved);
-		const char *args[] = {"pktpath-bench", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-				      "--no-telemetry", "-l", "0", "--log-level=error"};
+		const char *args[] = {"pktpath-bench", "--no-huge",      "-m", "512", "--no-pci",
+				      "--no-shconf",   "--no-telemetry", "-l", "0",   "--log-level=error"};
 		const bool r = rte_eal_init(sizeof args / sizeof args[0], const_cast<char **>(args)) >= 0;
 		pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
 		return r;
@@ -405,7 +410,6 @@ private:
 	std::unique_ptr<flow_counters[]> counters_;
 };
 
-
 template <bool Bulk>
 thread_local bool rte_hash_impl<Bulk>::registered = false;
 #endif
@@ -446,7 +450,8 @@ void table_hit(benchmark::State &state, dist d)
 	if (state.thread_index() == 0)
 		hit_table<Impl>();
 	Impl &t = hit_table<Impl>();
-	const stream &s = packets(d, static_cast<unsigned>(state.threads()), static_cast<unsigned>(state.thread_index()));
+	const stream &s =
+		packets(d, static_cast<unsigned>(state.threads()), static_cast<unsigned>(state.thread_index()));
 	const unsigned thread = static_cast<unsigned>(state.thread_index());
 	t.thread_start();
 	std::uint32_t pos = 0;

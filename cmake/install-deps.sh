@@ -4,6 +4,7 @@
 #   install-deps.sh build   compiler and CMake (the examples)
 #   install-deps.sh test    + Catch2, Python, Google Benchmark and the benchmark peers,
 #                             tcpdump and promtool (the tests that cross-check with them)
+#   install-deps.sh format  clang-format (CI's style check, tests/format.sh)
 # pktpath itself needs no package at run time: it is headers only.
 set -euo pipefail
 
@@ -14,8 +15,11 @@ test)
 	want+=(clang catch2 python3 libbenchmark-dev libdpdk-dev libboost-dev libtbb-dev liburcu-dev libpcap-dev
 	       tcpdump prometheus)
 	;;
+format)
+	want=(clang-format git)
+	;;
 *)
-	echo "usage: $0 build|test" >&2
+	echo "usage: $0 build|test|format" >&2
 	exit 2
 	;;
 esac

@@ -100,7 +100,7 @@ std::vector<pktpath::synth::bytes> synthetic_frames()
 class looping_source {
 public:
 	looping_source(const std::vector<pktpath::capture::frame> &frames, std::uint64_t count, const timing &t)
-		: frames_(frames), count_(count), clock_(t)
+	    : frames_(frames), count_(count), clock_(t)
 	{
 	}
 
@@ -139,7 +139,8 @@ int main(int argc, char **argv)
 	std::vector<pktpath::capture::frame> frames;
 	std::vector<file_status> files;
 	pktpath::capture::reader reader;
-	const std::vector<pktpath::synth::bytes> synthetic = o.capture ? std::vector<pktpath::synth::bytes>{} : synthetic_frames();
+	const std::vector<pktpath::synth::bytes> synthetic =
+		o.capture ? std::vector<pktpath::synth::bytes>{} : synthetic_frames();
 	std::uint64_t bytes = 0;
 	if (o.capture) {
 		if (!reader.open(o.capture)) {

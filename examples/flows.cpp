@@ -31,13 +31,14 @@ struct options {
 
 int usage(std::FILE *out)
 {
-	std::fprintf(out,
-		     "usage: pktpath-flows CAPTURE... [--hash toeplitz|crc32c|default] [--inner] [--vlan] [--symmetric]\n"
-		     "Prints one line per frame: frame status ip_version l4proto src sport dst dport hash\n"
-		     "  --hash KIND   toeplitz (NIC RSS, Microsoft key), crc32c, or default (pktpath's fast hash)\n"
-		     "  --inner       key of the innermost tunnelled packet (GRE, VXLAN, Geneve, IP-in-IP)\n"
-		     "  --vlan        put the outermost VLAN id into the key\n"
-		     "  --symmetric   direction-independent key (both directions hash alike)\n");
+	std::fprintf(
+		out,
+		"usage: pktpath-flows CAPTURE... [--hash toeplitz|crc32c|default] [--inner] [--vlan] [--symmetric]\n"
+		"Prints one line per frame: frame status ip_version l4proto src sport dst dport hash\n"
+		"  --hash KIND   toeplitz (NIC RSS, Microsoft key), crc32c, or default (pktpath's fast hash)\n"
+		"  --inner       key of the innermost tunnelled packet (GRE, VXLAN, Geneve, IP-in-IP)\n"
+		"  --vlan        put the outermost VLAN id into the key\n"
+		"  --symmetric   direction-independent key (both directions hash alike)\n");
 	return out == stdout ? 0 : 2;
 }
 

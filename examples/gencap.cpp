@@ -144,7 +144,12 @@ void make_mix(generator &g)
 	for (auto &t : rss_v4)
 		g.add(builder().eth(0x0800).ipv4(t.first.addr, t.second.addr, 6, 100).payload(200).finish());
 	for (auto &t : rss_v6)
-		g.add(builder().eth(0x86dd).ipv6(t.first.addr, t.second.addr, 44).frag6(6, 100, false).payload(200).finish());
+		g.add(builder()
+			      .eth(0x86dd)
+			      .ipv6(t.first.addr, t.second.addr, 44)
+			      .frag6(6, 100, false)
+			      .payload(200)
+			      .finish());
 	// 2. Client/server traffic: IPv4 and IPv6, TCP and UDP, some on VLANs.
 	const v6 client6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x21};
 	const v6 server6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80};
@@ -161,33 +166,77 @@ void make_mix(generator &g)
 			g.add(tcp4({{10, 0, 0, 80}, 443}, cli, len), 2000 + rng() % 8000);
 			break;
 		case 3:
-			g.add(builder().eth(0x0800).ipv4(cli.addr, {10, 0, 0, 53}, 17).udp(cli.port, 53).payload(30 + rng() % 40).finish());
+			g.add(builder()
+				      .eth(0x0800)
+				      .ipv4(cli.addr, {10, 0, 0, 53}, 17)
+				      .udp(cli.port, 53)
+				      .payload(30 + rng() % 40)
+				      .finish());
 			break;
 		case 4:
-			g.add(tcp4({{172, 16, 5, static_cast<std::uint8_t>(c)}, 50000 + c}, {{172, 16, 0, 1}, 22}, len, 100));
+			g.add(tcp4({{172, 16, 5, static_cast<std::uint8_t>(c)}, 50000 + c}, {{172, 16, 0, 1}, 22}, len,
+				   100));
 			break;
 		case 5:
-			g.add(builder().eth(0x88a8).vlan(300, 0x8100).vlan(200, 0x0800).ipv4({192, 168, 7, 2}, {192, 168, 7, 1}, 17).udp(5004, 5004).payload(172).finish());
+			g.add(builder()
+				      .eth(0x88a8)
+				      .vlan(300, 0x8100)
+				      .vlan(200, 0x0800)
+				      .ipv4({192, 168, 7, 2}, {192, 168, 7, 1}, 17)
+				      .udp(5004, 5004)
+				      .payload(172)
+				      .finish());
 			break;
 		case 6:
 			g.add(tcp6({client6, 51000 + c}, {server6, 443}, len));
 			break;
 		default:
-			g.add(builder().eth(0x86dd).ipv6(client6, server6, 17).udp(52000 + c, 4433).payload(len).finish());
+			g.add(builder()
+				      .eth(0x86dd)
+				      .ipv6(client6, server6, 17)
+				      .udp(52000 + c, 4433)
+				      .payload(len)
+				      .finish());
 			break;
 		}
 	}
 	// 3. Control traffic and an IPv4 datagram in two fragments.
 	for (int i = 0; i < 4; i++) {
-		g.add(builder().eth(0x0800).ipv4({10, 0, 1, 1}, {10, 0, 0, 1}, 1).raw({8, 0, 0, 0, 0, 1}).be16(static_cast<unsigned>(i)).payload(56).finish());
-		g.add(builder().eth(0x86dd).ipv6(client6, server6, 58).raw({128, 0, 0, 0, 0, 1}).be16(static_cast<unsigned>(i)).payload(56).finish());
+		g.add(builder()
+			      .eth(0x0800)
+			      .ipv4({10, 0, 1, 1}, {10, 0, 0, 1}, 1)
+			      .raw({8, 0, 0, 0, 0, 1})
+			      .be16(static_cast<unsigned>(i))
+			      .payload(56)
+			      .finish());
+		g.add(builder()
+			      .eth(0x86dd)
+			      .ipv6(client6, server6, 58)
+			      .raw({128, 0, 0, 0, 0, 1})
+			      .be16(static_cast<unsigned>(i))
+			      .payload(56)
+			      .finish());
 		g.add(builder().eth(0x0806).raw({0, 1, 8, 0, 6, 4, 0, 1}).zeros(20).finish());
 	}
-	g.add(builder().eth(0x0800).ipv4({10, 0, 1, 9}, {10, 0, 0, 53}, 17, 0x2000).udp(5353, 53).payload(1472).finish());
+	g.add(builder()
+		      .eth(0x0800)
+		      .ipv4({10, 0, 1, 9}, {10, 0, 0, 53}, 17, 0x2000)
+		      .udp(5353, 53)
+		      .payload(1472)
+		      .finish());
 	g.add(builder().eth(0x0800).ipv4({10, 0, 1, 9}, {10, 0, 0, 53}, 17, 185).payload(600).finish());
 	// 4. A VXLAN overlay: the outer key is the VTEPs' UDP flow, --inner gives the tenant's.
 	for (int i = 0; i < 6; i++)
-		g.add(builder().eth(0x0800).ipv4({192, 0, 2, 10}, {192, 0, 2, 20}, 17).udp(49152 + static_cast<unsigned>(i % 2), 4789).vxlan(5001).eth(0x0800).ipv4({10, 200, 0, 1}, {10, 200, 0, 2}, 6).tcp(33000, 8080).payload(200).finish());
+		g.add(builder()
+			      .eth(0x0800)
+			      .ipv4({192, 0, 2, 10}, {192, 0, 2, 20}, 17)
+			      .udp(49152 + static_cast<unsigned>(i % 2), 4789)
+			      .vxlan(5001)
+			      .eth(0x0800)
+			      .ipv4({10, 200, 0, 1}, {10, 200, 0, 2}, 6)
+			      .tcp(33000, 8080)
+			      .payload(200)
+			      .finish());
 }
 
 // A minimum-size frame (60 bytes before the FCS) of a UDP flow.
@@ -207,7 +256,12 @@ void make_drops(generator &g)
 			// unspecified (GCC and Clang differ), the bytes must not be.
 			const std::uint64_t gap = 20000 + rng() % 10000;
 			if (i % 4 == 3)
-				g.add(builder().eth(0x0800).ipv4({192, 0, 2, c}, server, 17).udp(33000u + c, 53).payload(40).finish(),
+				g.add(builder()
+					      .eth(0x0800)
+					      .ipv4({192, 0, 2, c}, server, 17)
+					      .udp(33000u + c, 53)
+					      .payload(40)
+					      .finish(),
 				      gap);
 			else
 				g.add(tcp4({{192, 0, 2, c}, 41000u + c}, {server, 443}, 60 + rng() % 400), gap);

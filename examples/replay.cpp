@@ -165,12 +165,14 @@ int parse_options(int argc, char **argv, options &o)
 		} else if (a == "--speed") {
 			const char *v = value();
 			if (v == nullptr || !o.tm.parse_speed(v))
-				return usage_error("--speed: a factor such as 2x or 0.5x, or max; not '%s'", v ? v : "");
+				return usage_error("--speed: a factor such as 2x or 0.5x, or max; not '%s'",
+						   v ? v : "");
 			o.timing_set = true;
 		} else if (a == "--rate") {
 			const char *v = value();
 			if (v == nullptr || !o.tm.parse_rate(v))
-				return usage_error("--rate: such as 1Mpps, 250kpps, 100000 or 10Gbps; not '%s'", v ? v : "");
+				return usage_error("--rate: such as 1Mpps, 250kpps, 100000 or 10Gbps; not '%s'",
+						   v ? v : "");
 			o.timing_set = true;
 		} else if (a == "--vlan-key") {
 			o.key_vlan = true;
@@ -380,7 +382,8 @@ int main(int argc, char **argv)
 	report_data r;
 	const steady::time_point t0 = steady::now();
 	if (o.live) {
-		live_engine e(o.k, table, sink, o.busy_poll ? pktpath::idle_mode::busy_poll : pktpath::idle_mode::sleep);
+		live_engine e(o.k, table, sink,
+			      o.busy_poll ? pktpath::idle_mode::busy_poll : pktpath::idle_mode::sleep);
 		if (!e.valid()) {
 			std::fprintf(stderr, "pktpath-replay: cannot allocate the model's queues\n");
 			return 2;
@@ -396,7 +399,8 @@ int main(int argc, char **argv)
 		e.run(src, cls);
 		r.st = e.stats();
 	}
-	r.wall_ns = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now() - t0).count());
+	r.wall_ns = static_cast<std::uint64_t>(
+		std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now() - t0).count());
 	src.finish();
 
 	int rc = 0;
@@ -432,7 +436,7 @@ int main(int argc, char **argv)
 			rc = 3;
 		}
 	}
-	const std::string out = o.fmt == out_format::json ? report_json(r)
+	const std::string out = o.fmt == out_format::json  ? report_json(r)
 				: o.fmt == out_format::csv ? report_csv(r)
 							   : report_text(r);
 	if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {

@@ -66,7 +66,8 @@ void simulate(stage_table<> &t)
 
 int usage()
 {
-	std::fprintf(stderr, "usage: pktpath-table_demo [--format text|json|csv|prom] [--top N] [--save FILE] [--load FILE]\n");
+	std::fprintf(stderr,
+		     "usage: pktpath-table_demo [--format text|json|csv|prom] [--top N] [--save FILE] [--load FILE]\n");
 	return 2;
 }
 

@@ -76,15 +76,21 @@
 #define PKTPATH_LOAD_RELAXED(p) READ_ONCE(*(p))
 #define PKTPATH_STORE_RELAXED(p, v) WRITE_ONCE(*(p), (v))
 /* A failed cmpxchg_acquire is not ordered: the explicit fence makes the loaded value's reads acquire too. */
-#define PKTPATH_CAS_ACQUIRE(p, oldp, v) \
-	({ int ok_ = try_cmpxchg_acquire((p), (oldp), (v)); if (!ok_) smp_acquire__after_ctrl_dep(); ok_; })
+#define PKTPATH_CAS_ACQUIRE(p, oldp, v)                          \
+	({                                                       \
+		int ok_ = try_cmpxchg_acquire((p), (oldp), (v)); \
+		if (!ok_)                                        \
+			smp_acquire__after_ctrl_dep();           \
+		ok_;                                             \
+	})
 #define PKTPATH_FETCH_ADD_RELEASE(p, v) ((void)atomic64_fetch_add_release((s64)(v), (atomic64_t *)(void *)(p)))
 #else
 #define PKTPATH_LOAD_ACQUIRE(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define PKTPATH_STORE_RELEASE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define PKTPATH_LOAD_RELAXED(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define PKTPATH_STORE_RELAXED(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
-#define PKTPATH_CAS_ACQUIRE(p, oldp, v) __atomic_compare_exchange_n((p), (oldp), (v), 0, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)
+#define PKTPATH_CAS_ACQUIRE(p, oldp, v) \
+	__atomic_compare_exchange_n((p), (oldp), (v), 0, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)
 #define PKTPATH_FETCH_ADD_RELEASE(p, v) ((void)__atomic_fetch_add((p), (v), __ATOMIC_RELEASE))
 #endif
 

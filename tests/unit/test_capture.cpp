@@ -47,7 +47,10 @@ std::vector<std::uint8_t> option(bool big, std::uint16_t code, const std::vector
 	return b.v;
 }
 
-std::vector<std::uint8_t> end_of_options(bool big) { return bytes(big).u32(0).v; }
+std::vector<std::uint8_t> end_of_options(bool big)
+{
+	return bytes(big).u32(0).v;
+}
 
 std::vector<std::uint8_t> shb(bool big, std::uint16_t major = 1, std::uint16_t minor = 0,
 			      const std::vector<std::uint8_t> &opts = {})
@@ -170,7 +173,8 @@ TEST_CASE("pcap: header-only file and link type field", "[capture][pcap]")
 	SECTION("FCS bits above the link type are kept out of it")
 	{
 		reader rd;
-		const auto file = cat({pcap_header(true, false, 0x14000000u | 1u), pcap_record(true, 1, 2, payload(64, 3), 64)});
+		const auto file =
+			cat({pcap_header(true, false, 0x14000000u | 1u), pcap_record(true, 1, 2, payload(64, 3), 64)});
 		REQUIRE(rd.open_memory(file.data(), file.size()));
 		CHECK(rd.pcap().header().linktype == 1);
 		CHECK(rd.pcap().header().linktype_ext == 0x14000000u);
@@ -181,14 +185,16 @@ TEST_CASE("pcap: header-only file and link type field", "[capture][pcap]")
 	}
 	SECTION("minor version 5 is read, as Wireshark does")
 	{
-		const auto r = read_all(cat({pcap_header(false, false, 1, 2, 5), pcap_record(false, 1, 2, payload(10, 1), 10)}));
+		const auto r = read_all(
+			cat({pcap_header(false, false, 1, 2, 5), pcap_record(false, 1, 2, payload(10, 1), 10)}));
 		CHECK(r.frames.size() == 1);
 		CHECK_FALSE(r.err);
 	}
 	SECTION("a caplen above the snap length but within the limit is returned whole")
 	{
 		const auto p = payload(2000, 4);
-		const auto r = read_all(cat({pcap_header(false, false, 1, 2, 4, 1500), pcap_record(false, 1, 2, p, 2000)}));
+		const auto r =
+			read_all(cat({pcap_header(false, false, 1, 2, 4, 1500), pcap_record(false, 1, 2, p, 2000)}));
 		REQUIRE(r.frames.size() == 1);
 		CHECK(same_bytes(r.frames[0], p));
 	}
@@ -289,11 +295,12 @@ TEST_CASE("pcapng: interfaces with different link types and timestamp units", "[
 		const auto opts_bin = cat({option(big, 2, {'e', 't', 'h', '0'}), option(big, 9, {0x80 | 10}),
 					   option(big, 14, bytes(big).u64(100).v), end_of_options(big)});
 		const auto opts_ms = cat({option(big, 9, {3})});
-		const auto epb_opts = cat({option(big, 1, {'h', 'i'}), option(big, 2, bytes(big).u32(1).v), end_of_options(big)});
+		const auto epb_opts =
+			cat({option(big, 1, {'h', 'i'}), option(big, 2, bytes(big).u32(1).v), end_of_options(big)});
 		const auto file = cat({
 			shb(big, 1, 0, cat({option(big, 4, {'t', 'e', 's', 't'}), end_of_options(big)})),
-			idb(big, 1, 0),          // Ethernet, default microseconds
-			idb(big, 0, 0, opts_ns), // NULL, nanoseconds
+			idb(big, 1, 0),             // Ethernet, default microseconds
+			idb(big, 0, 0, opts_ns),    // NULL, nanoseconds
 			idb(big, 101, 0, opts_bin), // raw IP, 2^-10 s, +100 s
 			idb(big, 113, 0, opts_ms),  // SLL, milliseconds, no end-of-options
 			epb(big, 0, 1700000000123456ull, p0, 64, epb_opts),
@@ -324,9 +331,9 @@ TEST_CASE("pcapng: interfaces with different link types and timestamp units", "[
 		CHECK(same_bytes(r.frames[2], p2));
 		CHECK(same_bytes(r.frames[3], p3));
 		CHECK(r.frames[2].origlen == 1500);
-		const std::size_t first_epb =
-			file.size() - epb(big, 0, 0, p0, 64, epb_opts).size() - epb(big, 0, 0, p1, 40).size() -
-			epb(big, 0, 0, p2, 1500).size() - epb(big, 0, 0, p3, 30).size();
+		const std::size_t first_epb = file.size() - epb(big, 0, 0, p0, 64, epb_opts).size() -
+					      epb(big, 0, 0, p1, 40).size() - epb(big, 0, 0, p2, 1500).size() -
+					      epb(big, 0, 0, p3, 30).size();
 		CHECK(r.frames[0].offset == first_epb);
 		CHECK(r.frames[0].data == r.buf.get() + first_epb + 28);
 	}
@@ -355,9 +362,17 @@ TEST_CASE("pcapng: sections of different byte order restart interface numbering"
 {
 	const auto a = payload(50, 20), b = payload(60, 21), c = payload(70, 22);
 	const auto file = cat({
-		shb(false), idb(false, 1, 0), idb(false, 0, 0), epb(false, 1, 1, a, 50),
-		shb(true), idb(true, 101, 0), epb(true, 0, 2, b, 60),
-		shb(false), idb(false, 0, 0), idb(false, 113, 0), epb(false, 1, 3, c, 70),
+		shb(false),
+		idb(false, 1, 0),
+		idb(false, 0, 0),
+		epb(false, 1, 1, a, 50),
+		shb(true),
+		idb(true, 101, 0),
+		epb(true, 0, 2, b, 60),
+		shb(false),
+		idb(false, 0, 0),
+		idb(false, 113, 0),
+		epb(false, 1, 3, c, 70),
 	});
 	const auto r = read_all(file);
 	CHECK_FALSE(r.err);
@@ -397,8 +412,17 @@ TEST_CASE("pcapng: simple, legacy and skipped blocks", "[capture][pcapng]")
 		const auto unknown = block(big, 0x12345678, payload(13, 2));
 		const auto dsb = block(big, 0x0a, bytes(big).u32(0x544c534b).u32(4).raw({1, 2, 3, 4}).v);
 		const auto file = cat({
-			shb(big), nrb, idb(big, 1, 128), custom, spb(big, std::vector<std::uint8_t>(full.begin(), full.begin() + 128), 300),
-			isb, unknown, spb(big, small, 50), custom_nocopy, dsb, legacy_pb(big, 0, 7, legacy, 1000),
+			shb(big),
+			nrb,
+			idb(big, 1, 128),
+			custom,
+			spb(big, std::vector<std::uint8_t>(full.begin(), full.begin() + 128), 300),
+			isb,
+			unknown,
+			spb(big, small, 50),
+			custom_nocopy,
+			dsb,
+			legacy_pb(big, 0, 7, legacy, 1000),
 		});
 		const auto r = read_all(file);
 		CHECK_FALSE(r.err);
@@ -440,7 +464,8 @@ TEST_CASE("pcapng: corrupt and truncated files", "[capture][pcapng][errors]")
 		CHECK(r.err.code == code);
 		CHECK(r.err.offset == offset);
 		INFO(r.err.message);
-		CHECK(std::string(r.err.message).rfind("pcapng: block at offset " + std::to_string(offset) + ": ", 0) == 0);
+		CHECK(std::string(r.err.message).rfind("pcapng: block at offset " + std::to_string(offset) + ": ", 0) ==
+		      0);
 		return r;
 	};
 	// The block at `at` with its length field (header and trailer) replaced.
@@ -517,8 +542,8 @@ TEST_CASE("pcapng: corrupt and truncated files", "[capture][pcapng][errors]")
 		// SHB with an option claiming 12336 bytes, framing intact.
 		const auto too_long = shb(big, 1, 0, bytes(big).u16(0x3030).u16(0x3030).u32(0x30303030).v);
 		expect(too_long, errc::bad_option, 0);
-		const auto r = expect(cat({head, pkt, shb(big, 1, 0, bytes(big).u16(2).u16(5).u32(0).v)}), errc::bad_option,
-				      at);
+		const auto r = expect(cat({head, pkt, shb(big, 1, 0, bytes(big).u16(2).u16(5).u32(0).v)}),
+				      errc::bad_option, at);
 		CHECK(r.frames.size() == 1);
 		expect(cat({head, pkt, idb(big, 1, 0, bytes(big).u16(9).u16(200).v)}), errc::bad_option, at);
 	}
@@ -528,7 +553,8 @@ TEST_CASE("pcapng: corrupt and truncated files", "[capture][pcapng][errors]")
 	}
 	SECTION("bad Section Header Block version")
 	{
-		for (const auto &[major, minor] : std::vector<std::pair<std::uint16_t, std::uint16_t>>{{0, 1}, {1, 1}, {2, 0}, {1, 3}}) {
+		for (const auto &[major, minor] :
+		     std::vector<std::pair<std::uint16_t, std::uint16_t>>{{0, 1}, {1, 1}, {2, 0}, {1, 3}}) {
 			CAPTURE(major, minor);
 			auto r = expect(shb(big, major, minor), errc::bad_version, 0);
 			CHECK_FALSE(r.opened);
@@ -577,19 +603,21 @@ TEST_CASE("reader: truncations and random corruption never read out of bounds", 
 			     pcap_record(false, 3, 4, payload(7, 2), 70)}));
 	seeds.push_back(cat({pcap_header(true, true), pcap_record(true, 1, 2, payload(33, 3), 61)}));
 	for (const bool big : {false, true})
-		seeds.push_back(cat({shb(big, 1, 0, cat({option(big, 4, {'x'}), end_of_options(big)})),
-				     idb(big, 1, 64, cat({option(big, 9, {9}), end_of_options(big)})), idb(big, 0, 0),
-				     epb(big, 1, 5, payload(45, 4), 45, cat({option(big, 1, {'c'}), end_of_options(big)})),
-				     spb(big, payload(64, 5), 100), block(big, 0xbad, payload(7, 6)),
-				     legacy_pb(big, 0, 9, payload(3, 7), 3), shb(!big), idb(!big, 101, 0),
-				     epb(!big, 0, 1, payload(20, 8), 20)}));
+		seeds.push_back(
+			cat({shb(big, 1, 0, cat({option(big, 4, {'x'}), end_of_options(big)})),
+			     idb(big, 1, 64, cat({option(big, 9, {9}), end_of_options(big)})), idb(big, 0, 0),
+			     epb(big, 1, 5, payload(45, 4), 45, cat({option(big, 1, {'c'}), end_of_options(big)})),
+			     spb(big, payload(64, 5), 100), block(big, 0xbad, payload(7, 6)),
+			     legacy_pb(big, 0, 9, payload(3, 7), 3), shb(!big), idb(!big, 101, 0),
+			     epb(!big, 0, 1, payload(20, 8), 20)}));
 	std::mt19937 rng(12345);
 	std::size_t frames = 0, errors = 0;
 	for (const auto &seed : seeds) {
 		const auto whole = read_all(seed);
 		REQUIRE_FALSE(whole.err);
 		for (std::size_t n = 0; n < seed.size(); ++n) {
-			const auto r = read_all(std::vector<std::uint8_t>(seed.begin(), seed.begin() + static_cast<std::ptrdiff_t>(n)));
+			const auto r = read_all(
+				std::vector<std::uint8_t>(seed.begin(), seed.begin() + static_cast<std::ptrdiff_t>(n)));
 			frames += r.frames.size();
 			errors += r.err ? 1 : 0;
 			// A cut file yields a prefix of the whole file's frames; the

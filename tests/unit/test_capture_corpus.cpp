@@ -139,8 +139,8 @@ TEST_CASE("capture reader agrees with tshark on the corpus", "[capture][corpus]"
 			}
 			const std::size_t want = std::stoul(summary.at(row, "packets"));
 			if (pkt_rows.size() != want)
-				disagree(file, "oracle has " + std::to_string(pkt_rows.size()) + " packet rows, summary " +
-						       std::to_string(want));
+				disagree(file, "oracle has " + std::to_string(pkt_rows.size()) +
+						       " packet rows, summary " + std::to_string(want));
 			if (frames.size() != want) {
 				disagree(file, "read " + std::to_string(frames.size()) + " packets, tshark " +
 						       std::to_string(want));
@@ -155,10 +155,11 @@ TEST_CASE("capture reader agrees with tshark on the corpus", "[capture][corpus]"
 				const auto lt = std::stoul(oracle.at(r, "linktype"));
 				if (x.caplen != caplen || x.origlen != len || x.linktype != lt || x.index != k + 1)
 					disagree(file, "packet " + std::to_string(k + 1) + ": caplen/len/linktype " +
-							       std::to_string(x.caplen) + "/" + std::to_string(x.origlen) +
-							       "/" + std::to_string(x.linktype) + ", tshark " +
-							       std::to_string(caplen) + "/" + std::to_string(len) + "/" +
-							       std::to_string(lt));
+							       std::to_string(x.caplen) + "/" +
+							       std::to_string(x.origlen) + "/" +
+							       std::to_string(x.linktype) + ", tshark " +
+							       std::to_string(caplen) + "/" + std::to_string(len) +
+							       "/" + std::to_string(lt));
 			}
 		}
 	}
@@ -167,7 +168,8 @@ TEST_CASE("capture reader agrees with tshark on the corpus", "[capture][corpus]"
 	CHECK(files > 600);
 	CHECK(refused == 5);
 	CHECK(packets > 0);
-	WARN("corpus: " << files << " files, " << packets << " packets compared, " << refused << " refused as by tshark");
+	WARN("corpus: " << files << " files, " << packets << " packets compared, " << refused
+			<< " refused as by tshark");
 }
 
 // Real files cut at random points and with random bit flips: the reader ends
@@ -187,7 +189,8 @@ TEST_CASE("corpus files cut and corrupted never read out of bounds", "[capture][
 		if (!entry.is_regular_file() || (ext != ".pcap" && ext != ".pcapng"))
 			continue;
 		std::ifstream in(entry.path(), std::ios::binary);
-		const std::vector<std::uint8_t> orig((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+		const std::vector<std::uint8_t> orig((std::istreambuf_iterator<char>(in)),
+						     std::istreambuf_iterator<char>());
 		if (orig.empty())
 			continue;
 		for (int v = 0; v < 16; ++v) {
@@ -208,7 +211,8 @@ TEST_CASE("corpus files cut and corrupted never read out of bounds", "[capture][
 			if (!inside)
 				FAIL_CHECK(entry.path() << " variant " << v << ": a frame lies outside the buffer");
 			if (rd.failed() && rd.err().offset > n)
-				FAIL_CHECK(entry.path() << " variant " << v << ": error offset past the end: " << rd.err().message);
+				FAIL_CHECK(entry.path()
+					   << " variant " << v << ": error offset past the end: " << rd.err().message);
 			++variants;
 			errors += rd.failed();
 		}

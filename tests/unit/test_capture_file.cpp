@@ -208,7 +208,8 @@ TEST_CASE("pcap writer: round trip through the reader and tcpdump", "[capture][w
 	// Sizes around and above the 64 KiB buffer, and one above the snap length.
 	const std::size_t sizes[] = {60, 1514, 14, 9000, 65536, 70000, 100, 200000, 64, 100000};
 	for (std::size_t i = 0; i < sizeof sizes / sizeof sizes[0]; ++i)
-		recs.push_back({ether_frame(sizes[i], static_cast<unsigned>(i)), static_cast<std::uint32_t>(sizes[i] + i),
+		recs.push_back({ether_frame(sizes[i], static_cast<unsigned>(i)),
+				static_cast<std::uint32_t>(sizes[i] + i),
 				1700000000ull * 1000000000u + i * 1000001234ull});
 	for (unsigned i = 0; i < 2000; ++i)
 		recs.push_back({ether_frame(60 + i % 200, i), static_cast<std::uint32_t>(60 + i % 200),
@@ -266,7 +267,8 @@ TEST_CASE("pcap writer: round trip through the reader and tcpdump", "[capture][w
 	}
 	// One summary line per packet; tcpdump hex-dumps the unknown payload on
 	// indented lines after it.
-	const auto lines = run_lines(std::string(tcpdump) + " -nn --nano -tt -r '" + path + "' 2>/dev/null | grep -v '^[[:space:]]'");
+	const auto lines = run_lines(std::string(tcpdump) + " -nn --nano -tt -r '" + path +
+				     "' 2>/dev/null | grep -v '^[[:space:]]'");
 	REQUIRE(lines.size() == recs.size());
 	for (std::size_t k = 0; k < recs.size(); ++k) {
 		const std::uint64_t ts = nsec ? recs[k].ts_ns : recs[k].ts_ns / 1000 * 1000;

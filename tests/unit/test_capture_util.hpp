@@ -57,7 +57,8 @@ inline std::vector<std::uint8_t> payload(std::size_t n, unsigned seed)
 }
 
 inline std::vector<std::uint8_t> pcap_header(bool big, bool nsec, std::uint32_t linktype_field = 1,
-				      std::uint16_t major = 2, std::uint16_t minor = 4, std::uint32_t snaplen = 65535)
+					     std::uint16_t major = 2, std::uint16_t minor = 4,
+					     std::uint32_t snaplen = 65535)
 {
 	bytes b(big);
 	b.u32(nsec ? 0xa1b23c4du : 0xa1b2c3d4u).u16(major).u16(minor).u32(0).u32(0).u32(snaplen).u32(linktype_field);
@@ -65,7 +66,7 @@ inline std::vector<std::uint8_t> pcap_header(bool big, bool nsec, std::uint32_t 
 }
 
 inline std::vector<std::uint8_t> pcap_record(bool big, std::uint32_t sec, std::uint32_t frac,
-				      const std::vector<std::uint8_t> &data, std::uint32_t origlen)
+					     const std::vector<std::uint8_t> &data, std::uint32_t origlen)
 {
 	bytes b(big);
 	b.u32(sec).u32(frac).u32(static_cast<std::uint32_t>(data.size())).u32(origlen).raw(data);

@@ -248,7 +248,8 @@ TEST_CASE("toeplitz user key round trip", "[hash][toeplitz]")
 	const toeplitz_hash h(same);
 	CHECK(&h.key() == &same);
 	CHECK(toeplitz_hash().key().size() == 40);
-	const auto k = make_key<ipv4_5tuple>(AF_INET, rss_v4[0].src, rss_v4[0].sport, rss_v4[0].dst, rss_v4[0].dport, true);
+	const auto k =
+		make_key<ipv4_5tuple>(AF_INET, rss_v4[0].src, rss_v4[0].sport, rss_v4[0].dst, rss_v4[0].dport, true);
 	CHECK(h(k) == rss_v4[0].with_ports);
 
 	// A different key (the 0x6d5a-repeating symmetric one) gives other values,
@@ -290,12 +291,9 @@ TEST_CASE("crc32c known vectors", "[hash][crc32c]")
 		std::size_t n;
 		std::uint32_t want;
 	} const vectors[] = {
-		{check, 9, 0xe3069283u}, // the CRC catalogue check value
+		{check, 9, 0xe3069283u},  // the CRC catalogue check value
 		{zeros, 32, 0x8a9136aau}, // RFC 3720 B.4
-		{ones, 32, 0x62a8ab43u},
-		{up, 32, 0x46dd794eu},
-		{down, 32, 0x113fdb5cu},
-		{check, 0, 0u},
+		{ones, 32, 0x62a8ab43u},  {up, 32, 0x46dd794eu}, {down, 32, 0x113fdb5cu}, {check, 0, 0u},
 	};
 	for (const auto &v : vectors) {
 		INFO("len " << v.n);

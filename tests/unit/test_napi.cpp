@@ -57,7 +57,7 @@ struct fake_queue {
 
 	fake_queue(std::string n, int frames, trace *t, pktpath::manual_clock *clk = nullptr,
 		   std::chrono::microseconds c = {})
-		: name(std::move(n)), pending(frames), log(t), clock(clk), cost(c)
+	    : name(std::move(n)), pending(frames), log(t), clock(clk), cost(c)
 	{
 	}
 
@@ -92,7 +92,8 @@ std::vector<std::string> run_rounds(Group &g, trace &t, int max_rounds)
 
 } // namespace
 
-TEMPLATE_TEST_CASE("napi: 100/10/500 frames, weight 64, budget 300: the 6.1 sequence", "[napi]", threaded, single_thread)
+TEMPLATE_TEST_CASE("napi: 100/10/500 frames, weight 64, budget 300: the 6.1 sequence", "[napi]", threaded,
+		   single_thread)
 {
 	trace t;
 	typename TestType::group g; // defaults: budget 300, 2000 us
@@ -112,8 +113,8 @@ TEMPLATE_TEST_CASE("napi: 100/10/500 frames, weight 64, budget 300: the 6.1 sequ
 	std::vector<std::string> want = {
 		"A:64>64", "B:64>10", "B:rearm", "C:64>64", "--", // 138
 		"A:64>36", "A:rearm", "C:64>64", "--",            // 100
-		"C:64>64", "--", "C:64>64", "--", "C:64>64", "--", "C:64>64", "--", "C:64>64", "--",
-		"C:64>52", "C:rearm", "--",
+		"C:64>64", "--",      "C:64>64", "--",      "C:64>64", "--", "C:64>64",
+		"--",      "C:64>64", "--",      "C:64>52", "C:rearm", "--",
 	};
 	CHECK(run_rounds(g, t, 20) == want);
 	CHECK_FALSE(g.pending());
@@ -132,7 +133,8 @@ TEMPLATE_TEST_CASE("napi: 100/10/500 frames, weight 64, budget 300: the 6.1 sequ
 	CHECK(g.clock().reads() == 8 + 11);
 }
 
-TEMPLATE_TEST_CASE("napi: budget squeeze ends the round; unreached queues go first next round", "[napi]", threaded, single_thread)
+TEMPLATE_TEST_CASE("napi: budget squeeze ends the round; unreached queues go first next round", "[napi]", threaded,
+		   single_thread)
 {
 	trace t;
 	typename TestType::group g;
@@ -154,10 +156,9 @@ TEMPLATE_TEST_CASE("napi: budget squeeze ends the round; unreached queues go fir
 	CHECK(g.clock().reads() == 1 + 4);
 	t.add("--");
 	std::vector<std::string> want = {
-		"q1:64>64", "q2:64>64", "q3:64>64", "q4:64>64", "q5:64>64", "--",
-		"q6:64>64", "q1:64>36", "q1:rearm", "q2:64>36", "q2:rearm", "q3:64>36", "q3:rearm",
-		"q4:64>36", "q4:rearm", "q5:64>36", "q5:rearm", "--",
-		"q6:64>36", "q6:rearm", "--",
+		"q1:64>64", "q2:64>64", "q3:64>64", "q4:64>64", "q5:64>64", "--",       "q6:64>64",
+		"q1:64>36", "q1:rearm", "q2:64>36", "q2:rearm", "q3:64>36", "q3:rearm", "q4:64>36",
+		"q4:rearm", "q5:64>36", "q5:rearm", "--",       "q6:64>36", "q6:rearm", "--",
 	};
 	CHECK(run_rounds(g, t, 10) == want);
 	auto s = g.stats();
@@ -167,7 +168,8 @@ TEMPLATE_TEST_CASE("napi: budget squeeze ends the round; unreached queues go fir
 	CHECK(s.processed == 600);
 }
 
-TEMPLATE_TEST_CASE("napi: like the kernel, a spent budget counts a squeeze even with nothing left", "[napi]", threaded, single_thread)
+TEMPLATE_TEST_CASE("napi: like the kernel, a spent budget counts a squeeze even with nothing left", "[napi]", threaded,
+		   single_thread)
 {
 	trace t;
 	typename TestType::group g(pktpath::poll_config{10, 2000us});
@@ -182,7 +184,8 @@ TEMPLATE_TEST_CASE("napi: like the kernel, a spent budget counts a squeeze even 
 	CHECK(g.stats().budget_exhausted == 1);
 }
 
-TEMPLATE_TEST_CASE("napi: time limit with the manual clock (now >= limit ends the round)", "[napi]", threaded, single_thread)
+TEMPLATE_TEST_CASE("napi: time limit with the manual clock (now >= limit ends the round)", "[napi]", threaded,
+		   single_thread)
 {
 	trace t;
 	typename TestType::group g; // 2000 us
@@ -241,7 +244,8 @@ TEST_CASE("virtual_clock: time moves only by advance(); a group on it ends a rou
 	CHECK(g.clock().now().time_since_epoch() == 2000us);
 }
 
-TEMPLATE_TEST_CASE("napi: schedule() while scheduled is MISSED: polled again, not re-armed", "[napi]", threaded, single_thread)
+TEMPLATE_TEST_CASE("napi: schedule() while scheduled is MISSED: polled again, not re-armed", "[napi]", threaded,
+		   single_thread)
 {
 	trace t;
 	typename TestType::group g;
@@ -277,7 +281,8 @@ TEMPLATE_TEST_CASE("napi: schedule() while scheduled is MISSED: polled again, no
 	CHECK(t.lines == std::vector<std::string>{"A:64>3", "--", "A:64>0", "A:rearm", "--"});
 }
 
-TEMPLATE_TEST_CASE("napi: a queue scheduled during a round goes ahead of the repolls", "[napi]", threaded, single_thread)
+TEMPLATE_TEST_CASE("napi: a queue scheduled during a round goes ahead of the repolls", "[napi]", threaded,
+		   single_thread)
 {
 	trace t;
 	typename TestType::group g;
@@ -329,7 +334,8 @@ TEMPLATE_TEST_CASE("backlog: drops exactly like enqueue_to_backlog", "[napi][bac
 
 	SECTION("frames taken over by the poller no longer count (process_queue)")
 	{
-		typename TestType::template backlog<int, decltype(deliver)> bl(deliver, 4, 2); // max_backlog 4, weight 2
+		// max_backlog 4, weight 2
+		typename TestType::template backlog<int, decltype(deliver)> bl(deliver, 4, 2);
 		g.add(bl.as_napi());
 		for (int i = 0; i < 5; ++i)
 			CHECK(bl.enqueue(i));
@@ -376,7 +382,8 @@ TEMPLATE_TEST_CASE("rps: reciprocal_scale steering", "[napi][rps]", threaded, si
 	CHECK(b1.qlen() == 1);
 }
 
-TEMPLATE_TEST_CASE("irq_line: fires once while enabled, re-fires on enable with work waiting", "[napi][irq]", threaded, single_thread)
+TEMPLATE_TEST_CASE("irq_line: fires once while enabled, re-fires on enable with work waiting", "[napi][irq]", threaded,
+		   single_thread)
 {
 	trace t;
 	typename TestType::group g;
@@ -477,7 +484,8 @@ std::vector<std::string> random_run(std::uint32_t seed)
 	const pktpath::softnet_stat st = w.g.stats();
 	w.log.push_back("stats:" + std::to_string(st.processed) + "," + std::to_string(st.dropped) + "," +
 			std::to_string(st.time_squeeze) + "," + std::to_string(st.budget_exhausted) + "," +
-			std::to_string(st.polls) + "," + std::to_string(st.rounds) + ",irqs " + std::to_string(w.irq.fired()));
+			std::to_string(st.polls) + "," + std::to_string(st.rounds) + ",irqs " +
+			std::to_string(w.irq.fired()));
 	return w.log;
 }
 
@@ -490,7 +498,8 @@ TEST_CASE("sync::single and sync::multi run the same: random schedules, rounds, 
 		const auto multi = random_run<threaded>(seed);
 		const auto single = random_run<single_thread>(seed);
 		REQUIRE(multi.size() > 400);
-		CHECK(std::count_if(multi.begin(), multi.end(), [](const std::string &l) { return l.rfind("drop", 0) == 0; }) > 0);
+		CHECK(std::count_if(multi.begin(), multi.end(),
+				    [](const std::string &l) { return l.rfind("drop", 0) == 0; }) > 0);
 		CHECK(multi == single);
 	}
 }

@@ -14,7 +14,6 @@
 #include <random>
 #include <string>
 
-
 using pktpath::synth::builder;
 using pktpath::synth::bytes;
 using pktpath::parse_result;
@@ -86,7 +85,12 @@ TEST_CASE("Ethernet IPv4 TCP gives the full key and offsets", "[parse]")
 TEST_CASE("UDP, UDP-Lite and SCTP carry ports; ICMP and others do not", "[parse]")
 {
 	for (unsigned proto : {17u, 136u, 132u}) {
-		auto r = parse(builder().eth(0x0800).ipv4({1, 2, 3, 4}, {5, 6, 7, 8}, proto).ports(1234, 5678).zeros(8).finish());
+		auto r = parse(builder()
+				       .eth(0x0800)
+				       .ipv4({1, 2, 3, 4}, {5, 6, 7, 8}, proto)
+				       .ports(1234, 5678)
+				       .zeros(8)
+				       .finish());
 		INFO("proto " << proto);
 		CHECK(r.status == PKTPATH_OK);
 		CHECK(r.key.proto == proto);
@@ -194,7 +198,8 @@ TEST_CASE("IPv4 fragments: the first carries ports, later ones are flagged witho
 	CHECK(first.info == PKTPATH_INFO_FRAG_FIRST);
 	CHECK(first.key.sport == 7);
 
-	auto later = parse(builder().eth(0x0800).ipv4({10, 0, 0, 1}, {10, 0, 0, 2}, 17, 0x2000 | 185).payload(40).finish());
+	auto later =
+		parse(builder().eth(0x0800).ipv4({10, 0, 0, 1}, {10, 0, 0, 2}, 17, 0x2000 | 185).payload(40).finish());
 	CHECK(later.status == PKTPATH_NONFIRST_FRAGMENT);
 	CHECK(later.info == PKTPATH_INFO_FRAG_LATER);
 	CHECK(later.key.proto == 17);
@@ -213,7 +218,14 @@ TEST_CASE("IPv6 extension header chains are walked to the transport header", "[p
 {
 	SECTION("hop-by-hop, routing, destination options")
 	{
-		auto r = parse(builder().eth(0x86dd).ipv6(v6a, v6b, 0).ext(43, 0).ext(60, 1).ext(6, 0).tcp(443, 50000).finish());
+		auto r = parse(builder()
+				       .eth(0x86dd)
+				       .ipv6(v6a, v6b, 0)
+				       .ext(43, 0)
+				       .ext(60, 1)
+				       .ext(6, 0)
+				       .tcp(443, 50000)
+				       .finish());
 		REQUIRE(r.status == PKTPATH_OK);
 		CHECK(r.key.proto == 6);
 		CHECK(r.key.sport == 443);
@@ -279,7 +291,13 @@ TEST_CASE("IPv6 extension header chains are walked to the transport header", "[p
 
 TEST_CASE("VLAN tag stacks: the outermost id goes into the key on request", "[parse]")
 {
-	bytes f = builder().eth(0x88a8).vlan(0x2064, 0x8100).vlan(0x0c8, 0x0800).ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 6).tcp(1, 2).finish();
+	bytes f = builder()
+			  .eth(0x88a8)
+			  .vlan(0x2064, 0x8100)
+			  .vlan(0x0c8, 0x0800)
+			  .ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 6)
+			  .tcp(1, 2)
+			  .finish();
 	auto plain = parse(f);
 	REQUIRE(plain.status == PKTPATH_OK);
 	CHECK(plain.key.vlan == 0);
@@ -289,7 +307,8 @@ TEST_CASE("VLAN tag stacks: the outermost id goes into the key on request", "[pa
 	CHECK(tagged.key.vlan == 0x064); // VID only: priority bits dropped
 	CHECK(tagged.key.sport == 1);
 
-	auto q = parse(builder().eth(0x9100).vlan(7, 0x86dd).ipv6(v6a, v6b, 17).udp(3, 4).finish(), ETH, PKTPATH_PARSE_VLAN);
+	auto q = parse(builder().eth(0x9100).vlan(7, 0x86dd).ipv6(v6a, v6b, 17).udp(3, 4).finish(), ETH,
+		       PKTPATH_PARSE_VLAN);
 	CHECK(q.status == PKTPATH_OK);
 	CHECK(q.key.vlan == 7);
 
@@ -304,7 +323,13 @@ TEST_CASE("VLAN tag stacks: the outermost id goes into the key on request", "[pa
 
 TEST_CASE("MPLS label stacks are skipped to the IP payload", "[parse]")
 {
-	auto r4 = parse(builder().eth(0x8847).mpls(100, false).mpls(200, true).ipv4({9, 9, 9, 9}, {8, 8, 8, 8}, 17).udp(1, 2).finish());
+	auto r4 = parse(builder()
+				.eth(0x8847)
+				.mpls(100, false)
+				.mpls(200, true)
+				.ipv4({9, 9, 9, 9}, {8, 8, 8, 8}, 17)
+				.udp(1, 2)
+				.finish());
 	CHECK(r4.status == PKTPATH_OK);
 	CHECK(r4.l3_off == 22);
 	CHECK((r4.info & PKTPATH_INFO_MPLS) != 0);
@@ -330,8 +355,8 @@ TEST_CASE("PPPoE session frames carry IPv4 and IPv6", "[parse]")
 	CHECK(parse(bad_version).status == PKTPATH_MALFORMED);
 
 	// A PPPoE length too short for the protocol field is a lie the capture disproves.
-	CHECK(parse(builder().eth(0x8864).pppoe(0x0021, 1).ipv4({1, 2, 3, 4}, {4, 3, 2, 1}, 6).tcp(5, 6).finish()).status ==
-	      PKTPATH_MALFORMED);
+	CHECK(parse(builder().eth(0x8864).pppoe(0x0021, 1).ipv4({1, 2, 3, 4}, {4, 3, 2, 1}, 6).tcp(5, 6).finish())
+		      .status == PKTPATH_MALFORMED);
 }
 
 TEST_CASE("Link types: SLL, SLL2, NULL, LOOP, raw IP", "[parse]")
@@ -394,7 +419,12 @@ TEST_CASE("Non-IP payloads and 802.3 framing", "[parse]")
 	CHECK(parse(builder().eth(38).raw({0x42, 0x42, 0x03, 0, 0, 0, 0, 0}).zeros(30).finish()).status ==
 	      PKTPATH_UNSUPPORTED_L2);
 	// 802.3 + LLC/SNAP carrying IPv4
-	auto snap = parse(builder().eth(60).raw({0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00}).ipv4({1, 0, 0, 1}, {1, 0, 0, 2}, 6).tcp(8, 9).finish());
+	auto snap = parse(builder()
+				  .eth(60)
+				  .raw({0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00})
+				  .ipv4({1, 0, 0, 1}, {1, 0, 0, 2}, 6)
+				  .tcp(8, 9)
+				  .finish());
 	CHECK(snap.status == PKTPATH_OK);
 	CHECK(snap.l3_off == 22);
 	CHECK(parse_n(eth_ipv4_tcp(), 13).status == PKTPATH_TRUNCATED);
@@ -410,7 +440,13 @@ TEST_CASE("Tunnels: outer key by default, inner key on request", "[parse]")
 
 	SECTION("GRE carrying IPv4, with checksum, key and sequence fields")
 	{
-		bytes f = builder().eth(0x0800).ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 47).gre(0x0800, 0xb000).ipv4({10, 0, 0, 1}, {10, 0, 0, 2}, 6).tcp(1000, 22).finish();
+		bytes f = builder()
+				  .eth(0x0800)
+				  .ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 47)
+				  .gre(0x0800, 0xb000)
+				  .ipv4({10, 0, 0, 1}, {10, 0, 0, 2}, 6)
+				  .tcp(1000, 22)
+				  .finish();
 		auto outer = parse(f);
 		CHECK(outer.status == PKTPATH_NO_PORTS);
 		CHECK(outer.key.proto == 47);
@@ -425,7 +461,15 @@ TEST_CASE("Tunnels: outer key by default, inner key on request", "[parse]")
 	}
 	SECTION("GRE transparent Ethernet bridging")
 	{
-		bytes f = builder().eth(0x86dd).ipv6(v6a, v6b, 47).gre(0x6558).eth(0x8100).vlan(5, 0x0800).ipv4({10, 0, 0, 3}, {10, 0, 0, 4}, 17).udp(5, 6).finish();
+		bytes f = builder()
+				  .eth(0x86dd)
+				  .ipv6(v6a, v6b, 47)
+				  .gre(0x6558)
+				  .eth(0x8100)
+				  .vlan(5, 0x0800)
+				  .ipv4({10, 0, 0, 3}, {10, 0, 0, 4}, 17)
+				  .udp(5, 6)
+				  .finish();
 		auto in = parse(f, ETH, inner);
 		REQUIRE(in.status == PKTPATH_OK);
 		CHECK(in.tunnel == PKTPATH_TUNNEL_GRE_TEB);
@@ -435,14 +479,27 @@ TEST_CASE("Tunnels: outer key by default, inner key on request", "[parse]")
 	}
 	SECTION("GRE version 1 (PPTP) stays an outer key")
 	{
-		bytes f = builder().eth(0x0800).ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 47).gre(0x880b, 0x2001).zeros(8).finish();
+		bytes f = builder()
+				  .eth(0x0800)
+				  .ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 47)
+				  .gre(0x880b, 0x2001)
+				  .zeros(8)
+				  .finish();
 		auto r = parse(f, ETH, inner);
 		CHECK(r.status == PKTPATH_NO_PORTS);
 		CHECK(r.encap == 0);
 	}
 	SECTION("VXLAN")
 	{
-		bytes f = builder().eth(0x0800).ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 17).udp(49152, 4789).vxlan(42).eth(0x86dd).ipv6(v6b, v6a, 6).tcp(80, 1234).finish();
+		bytes f = builder()
+				  .eth(0x0800)
+				  .ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 17)
+				  .udp(49152, 4789)
+				  .vxlan(42)
+				  .eth(0x86dd)
+				  .ipv6(v6b, v6a, 6)
+				  .tcp(80, 1234)
+				  .finish();
 		auto outer = parse(f);
 		CHECK(outer.status == PKTPATH_OK);
 		CHECK(outer.key.dport == 4789);
@@ -458,7 +515,15 @@ TEST_CASE("Tunnels: outer key by default, inner key on request", "[parse]")
 	}
 	SECTION("Geneve with options, carrying Ethernet")
 	{
-		bytes f = builder().eth(0x0800).ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 17).udp(1, 6081).geneve(0x6558, 2).eth(0x0800).ipv4({10, 9, 9, 9}, {10, 8, 8, 8}, 17).udp(53, 53).finish();
+		bytes f = builder()
+				  .eth(0x0800)
+				  .ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 17)
+				  .udp(1, 6081)
+				  .geneve(0x6558, 2)
+				  .eth(0x0800)
+				  .ipv4({10, 9, 9, 9}, {10, 8, 8, 8}, 17)
+				  .udp(53, 53)
+				  .finish();
 		auto in = parse(f, ETH, inner);
 		REQUIRE(in.status == PKTPATH_OK);
 		CHECK(in.tunnel == PKTPATH_TUNNEL_GENEVE);
@@ -466,18 +531,41 @@ TEST_CASE("Tunnels: outer key by default, inner key on request", "[parse]")
 	}
 	SECTION("IP-in-IP and 6in4")
 	{
-		auto r = parse(builder().eth(0x0800).ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 4).ipv4({10, 0, 0, 1}, {10, 0, 0, 2}, 17).udp(1, 2).finish(), ETH, inner);
+		auto r = parse(builder()
+				       .eth(0x0800)
+				       .ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 4)
+				       .ipv4({10, 0, 0, 1}, {10, 0, 0, 2}, 17)
+				       .udp(1, 2)
+				       .finish(),
+			       ETH, inner);
 		CHECK(r.status == PKTPATH_OK);
 		CHECK(r.tunnel == PKTPATH_TUNNEL_IPIP);
 		CHECK(src(r) == "10.0.0.1");
-		auto s = parse(builder().eth(0x0800).ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 41).ipv6(v6a, v6b, 6).tcp(1, 2).finish(), ETH, inner);
+		auto s = parse(builder()
+				       .eth(0x0800)
+				       .ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 41)
+				       .ipv6(v6a, v6b, 6)
+				       .tcp(1, 2)
+				       .finish(),
+			       ETH, inner);
 		CHECK(s.status == PKTPATH_OK);
 		CHECK(s.key.flags & PKTPATH_KEY_IPV6);
-		CHECK(parse(builder().eth(0x0800).ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 41).ipv6(v6a, v6b, 6).tcp(1, 2).finish()).key.proto == 41);
+		CHECK(parse(builder()
+				    .eth(0x0800)
+				    .ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 41)
+				    .ipv6(v6a, v6b, 6)
+				    .tcp(1, 2)
+				    .finish())
+			      .key.proto == 41);
 	}
 	SECTION("a cut inner packet is reported as truncated")
 	{
-		bytes f = builder().eth(0x0800).ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 4).ipv4({10, 0, 0, 1}, {10, 0, 0, 2}, 17).udp(1, 2).finish();
+		bytes f = builder()
+				  .eth(0x0800)
+				  .ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 4)
+				  .ipv4({10, 0, 0, 1}, {10, 0, 0, 2}, 17)
+				  .udp(1, 2)
+				  .finish();
 		CHECK(parse_n(f, 14 + 20 + 10, ETH, inner).status == PKTPATH_TRUNCATED);
 	}
 	SECTION("nested tunnels stop at the header budget")
@@ -536,11 +624,37 @@ TEST_CASE("Every prefix of a valid frame parses without reading past it", "[pars
 {
 	std::vector<std::pair<bytes, unsigned>> cases = {
 		{eth_ipv4_tcp(), 0},
-		{builder().eth(0x88a8).vlan(1, 0x8100).vlan(2, 0x86dd).ipv6(v6a, v6b, 0).ext(44).frag6(17, 0, true).udp(1, 2).finish(), 0},
+		{builder()
+			 .eth(0x88a8)
+			 .vlan(1, 0x8100)
+			 .vlan(2, 0x86dd)
+			 .ipv6(v6a, v6b, 0)
+			 .ext(44)
+			 .frag6(17, 0, true)
+			 .udp(1, 2)
+			 .finish(),
+		 0},
 		{builder().eth(0x8864).pppoe(0x0021).ipv4({1, 2, 3, 4}, {4, 3, 2, 1}, 6, 0, 2).tcp(5, 6).finish(), 0},
 		{builder().eth(0x8847).mpls(1, true).ipv6(v6a, v6b, 51).ah(6).tcp(1, 2).finish(), 0},
-		{builder().eth(0x0800).ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 17).udp(1, 4789).vxlan(1).eth(0x0800).ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 6).tcp(3, 4).finish(), PKTPATH_PARSE_INNER},
-		{builder().eth(0x0800).ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 47).gre(0x6558, 0x3000).eth(0x86dd).ipv6(v6a, v6b, 17).udp(3, 4).finish(), PKTPATH_PARSE_INNER},
+		{builder()
+			 .eth(0x0800)
+			 .ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 17)
+			 .udp(1, 4789)
+			 .vxlan(1)
+			 .eth(0x0800)
+			 .ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 6)
+			 .tcp(3, 4)
+			 .finish(),
+		 PKTPATH_PARSE_INNER},
+		{builder()
+			 .eth(0x0800)
+			 .ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 47)
+			 .gre(0x6558, 0x3000)
+			 .eth(0x86dd)
+			 .ipv6(v6a, v6b, 17)
+			 .udp(3, 4)
+			 .finish(),
+		 PKTPATH_PARSE_INNER},
 	};
 	for (auto &c : cases) {
 		const bytes &f = c.first;
@@ -567,7 +681,19 @@ TEST_CASE("Random and mutated frames never crash and keep offsets in bounds", "[
 	std::vector<bytes> seeds = {
 		eth_ipv4_tcp(),
 		builder().eth(0x86dd).ipv6(v6a, v6b, 0).ext(43).ext(44).frag6(60, 0, true).ext(6).tcp(1, 2).finish(),
-		builder().eth(0x0800).ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 47).gre(0x6558).eth(0x8100).vlan(3, 0x0800).ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 4).ipv4({3, 3, 3, 3}, {4, 4, 4, 4}, 17).udp(1, 6081).geneve(0x0800, 1).ipv4({5, 5, 5, 5}, {6, 6, 6, 6}, 6).tcp(7, 8).finish(),
+		builder()
+			.eth(0x0800)
+			.ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 47)
+			.gre(0x6558)
+			.eth(0x8100)
+			.vlan(3, 0x0800)
+			.ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 4)
+			.ipv4({3, 3, 3, 3}, {4, 4, 4, 4}, 17)
+			.udp(1, 6081)
+			.geneve(0x0800, 1)
+			.ipv4({5, 5, 5, 5}, {6, 6, 6, 6}, 6)
+			.tcp(7, 8)
+			.finish(),
 	};
 	unsigned counts[PKTPATH_STATUS_COUNT] = {};
 	for (int i = 0; i < 200000; i++) {
@@ -603,7 +729,8 @@ TEST_CASE("Random and mutated frames never crash and keep offsets in bounds", "[
 
 TEST_CASE("Status names are the fixed vocabulary", "[parse]")
 {
-	const char *expected[] = {"ok", "nonfirst_fragment", "no_ports", "truncated", "malformed", "unsupported_l2", "unsupported_l3"};
+	const char *expected[] = {"ok",        "nonfirst_fragment", "no_ports",      "truncated",
+				  "malformed", "unsupported_l2",    "unsupported_l3"};
 	for (unsigned s = 0; s < PKTPATH_STATUS_COUNT; s++)
 		CHECK(std::string(pktpath::status_name(s)) == expected[s]);
 	CHECK(std::string(pktpath::status_name(99)) == "invalid");

@@ -35,7 +35,10 @@ using v4 = std::array<std::uint8_t, 4>;
 const v4 client = {198, 51, 100, 7};
 const v4 server = {203, 0, 113, 10};
 
-bytes udp_frame(unsigned sport) { return builder().eth(0x0800).ipv4(client, server, 17).udp(sport, 9000).payload(18).finish(); }
+bytes udp_frame(unsigned sport)
+{
+	return builder().eth(0x0800).ipv4(client, server, 17).udp(sport, 9000).payload(18).finish();
+}
 
 flow_key udp_key(unsigned sport)
 {
@@ -102,9 +105,15 @@ run_result simulate(const knobs &k, Source &src, const flow_filter *filter = nul
 	return r;
 }
 
-std::uint64_t at_stage(const run_result &r, unsigned stage) { return r.snap.total(stage).packets; }
+std::uint64_t at_stage(const run_result &r, unsigned stage)
+{
+	return r.snap.total(stage).packets;
+}
 
-std::string source_path(const char *rel) { return std::string(PKTPATH_SOURCE_DIR) + "/" + rel; }
+std::string source_path(const char *rel)
+{
+	return std::string(PKTPATH_SOURCE_DIR) + "/" + rel;
+}
 
 } // namespace
 
@@ -455,7 +464,7 @@ TEST_CASE("timeline: speed, packet rate, line rate, several files", "[replay]")
 	CHECK(a.arrival(1000000, 60) == 0);
 	CHECK(a.arrival(1001000, 60) == 500);
 	CHECK(a.arrival(1000500, 60) == 500); // backwards: with the frame before
-	a.start_file();                        // a file that starts later keeps its gap
+	a.start_file();                       // a file that starts later keeps its gap
 	CHECK(a.arrival(1005000, 60) == 2500);
 	a.start_file(); // one that starts earlier follows back to back
 	CHECK(a.arrival(1000000, 60) == 2500);
@@ -484,9 +493,12 @@ TEST_CASE("timeline: speed, packet rate, line rate, several files", "[replay]")
 TEST_CASE("flow filter: protocol, prefixes, ports, VLAN", "[replay]")
 {
 	char why[96];
-	auto parsed = [](const bytes &f) { return pktpath::parse(f.data(), f.size(), PKTPATH_LINKTYPE_ETHERNET, parse_flags::vlan); };
+	auto parsed = [](const bytes &f) {
+		return pktpath::parse(f.data(), f.size(), PKTPATH_LINKTYPE_ETHERNET, parse_flags::vlan);
+	};
 	const auto udp = parsed(udp_frame(5001));
-	const auto tagged = parsed(builder().eth(0x8100).vlan(42, 0x0800).ipv4(client, server, 6).tcp(1, 443).payload(10).finish());
+	const auto tagged =
+		parsed(builder().eth(0x8100).vlan(42, 0x0800).ipv4(client, server, 6).tcp(1, 443).payload(10).finish());
 	const std::array<std::uint8_t, 16> a6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 	const std::array<std::uint8_t, 16> b6 = {0x20, 0x01, 0x0d, 0xb9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
 	const auto v6 = parsed(builder().eth(0x86dd).ipv6(a6, b6, 17).udp(53, 5353).payload(10).finish());
@@ -510,10 +522,10 @@ TEST_CASE("flow filter: protocol, prefixes, ports, VLAN", "[replay]")
 	CHECK_FALSE(p.match(udp));
 	flow_filter h;
 	REQUIRE(h.set("host", "2001:db8::/32", why, sizeof why));
-	CHECK(h.match(v6));   // source matches
+	CHECK(h.match(v6)); // source matches
 	CHECK_FALSE(h.match(udp));
 	REQUIRE(h.set("host", "2001:db9::/32", why, sizeof why));
-	CHECK(h.match(v6));   // destination matches
+	CHECK(h.match(v6)); // destination matches
 	REQUIRE(h.set("src", "2001:db9::/32", why, sizeof why));
 	CHECK_FALSE(h.match(v6));
 
@@ -550,9 +562,9 @@ TEST_CASE("flow filter: protocol, prefixes, ports, VLAN", "[replay]")
 TEST_CASE("the replay's table size follows the captures' size", "[replay]")
 {
 	CHECK(table_capacity_for(0) == 1024);
-	CHECK(table_capacity_for(98304) == 1024);     // 768 flows at load 3/4
+	CHECK(table_capacity_for(98304) == 1024); // 768 flows at load 3/4
 	CHECK(table_capacity_for(98305 + 128) == 2048);
-	CHECK(table_capacity_for(1000000) == 16384);  // 10416 flows
+	CHECK(table_capacity_for(1000000) == 16384); // 10416 flows
 	CHECK(table_capacity_for(25000000) == 262144);
 	CHECK(table_capacity_for(std::uint64_t{1} << 40) == 262144); // the ceiling
 	table_memory mem(table_capacity_for(1000000));
@@ -626,7 +638,13 @@ std::vector<bytes> frame_kinds()
 	const std::array<std::uint8_t, 16> b6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
 	k.push_back(builder().eth(0x86dd).ipv6(a6, b6, 17).udp(53, 5353).payload(10).finish());
 	for (unsigned vid : {42u, 43u})
-		k.push_back(builder().eth(0x8100).vlan(vid, 0x0800).ipv4(client, server, 6).tcp(7000, 443).payload(10).finish());
+		k.push_back(builder()
+				    .eth(0x8100)
+				    .vlan(vid, 0x0800)
+				    .ipv4(client, server, 6)
+				    .tcp(7000, 443)
+				    .payload(10)
+				    .finish());
 	k.push_back(builder().eth(0x0800).ipv4(client, server, 1).payload(16).finish());
 	k.push_back(builder().eth(0x0800).ipv4(client, server, 17, 0x0010).payload(40).finish());
 	k.push_back(builder().eth(0x0806).raw({0, 1, 8, 0, 6, 4, 0, 1}).zeros(20).finish());

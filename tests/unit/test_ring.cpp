@@ -24,8 +24,8 @@ namespace {
 
 // Aligned scratch memory for placement tests.
 struct arena {
-	explicit arena(std::size_t n) : bytes(n), mem(::operator new(n, std::align_val_t{128})) {}
-	~arena() { ::operator delete(mem, std::align_val_t{128}); }
+	explicit arena(std::size_t n) : bytes(n), mem(::operator new (n, std::align_val_t{128})) {}
+	~arena() { ::operator delete (mem, std::align_val_t{128}); }
 	arena(const arena &) = delete;
 	arena &operator=(const arena &) = delete;
 	std::size_t bytes;
@@ -108,9 +108,11 @@ TEST_CASE("ring: attach checks what the creator recorded", "[ring]")
 	CHECK(why == ring_error::too_small);
 	CHECK_FALSE((pktpath::ring_view<std::uint32_t>::attach(a.mem, a.bytes, &why).valid()));
 	CHECK(why == ring_error::mismatch);
-	CHECK_FALSE((pktpath::ring_view<std::uint64_t, sync::multi, sync::single>::attach(a.mem, a.bytes, &why).valid()));
+	CHECK_FALSE(
+		(pktpath::ring_view<std::uint64_t, sync::multi, sync::single>::attach(a.mem, a.bytes, &why).valid()));
 	CHECK(why == ring_error::mismatch);
-	CHECK_FALSE((pktpath::ring_view<std::uint64_t, sync::single, sync::multi>::attach(a.mem, a.bytes, &why).valid()));
+	CHECK_FALSE(
+		(pktpath::ring_view<std::uint64_t, sync::single, sync::multi>::attach(a.mem, a.bytes, &why).valid()));
 	CHECK(why == ring_error::mismatch);
 
 	made.header()->version = 99;
@@ -150,8 +152,8 @@ TEMPLATE_TEST_CASE("ring: full, empty, FIFO order and drops", "[ring]", pktpath:
 	CHECK(r.drops() == 1); // an empty dequeue is not a drop
 }
 
-TEMPLATE_TEST_CASE("ring: bulk is all-or-nothing, burst takes what fits", "[ring]",
-		   pktpath::spsc_ring<std::uint64_t>, pktpath::mpmc_ring<std::uint64_t>)
+TEMPLATE_TEST_CASE("ring: bulk is all-or-nothing, burst takes what fits", "[ring]", pktpath::spsc_ring<std::uint64_t>,
+		   pktpath::mpmc_ring<std::uint64_t>)
 {
 	TestType r(8);
 	const std::uint64_t in[6] = {1, 2, 3, 4, 5, 6};
@@ -215,7 +217,7 @@ TEST_CASE("ring: zero-copy reserve/commit and peek/release", "[ring]")
 
 	auto s = r.reserve(5);
 	REQUIRE(s.size() == 5);
-	CHECK(s.first_len == 2); // slots 6, 7 ...
+	CHECK(s.first_len == 2);        // slots 6, 7 ...
 	CHECK(s.second == s.first - 6); // ... then 0, 1, 2
 	for (std::uint32_t i = 0; i < s.size(); ++i)
 		s[i] = 10 + i;

@@ -274,7 +274,8 @@ TEST_CASE("funnel: consecutive deltas, alternatives summed, per flow and in tota
 	const table_snapshot s(t.view());
 	const funnel f = make_funnel(s);
 	REQUIRE(f.steps.size() == 4); // eth->napi, napi->netif, netif->ip, ip->tcp|udp
-	CHECK(describe_step(s, f.steps[1], f.steps[1].lost) == "lost between napi_gro_receive and netif_receive_skb: 37");
+	CHECK(describe_step(s, f.steps[1], f.steps[1].lost) ==
+	      "lost between napi_gro_receive and netif_receive_skb: 37");
 	CHECK(f.steps[1].flows_losing == 1);
 	CHECK(f.steps[0].lost == 0);
 	CHECK(f.steps[3].from == rx::ip_rcv);
@@ -378,7 +379,8 @@ TEST_CASE("tables in caller memory; attach checks key, stages and layout", "[tab
 	CHECK(stage_table<flow_key, chain3>::attach(mem.get(), n).error() == PKTPATH_TABLE_E_MISMATCH);
 	CHECK(stage_table<ipv6_5tuple>::attach(mem.get(), n).ok()); // same bytes, same format
 	CHECK(stage_table<ipv4_5tuple>::attach(mem.get(), n).error() == PKTPATH_TABLE_E_MISMATCH);
-	CHECK(stage_table<flow_key, linux_rx, per_writer_counters>::attach(mem.get(), n).error() == PKTPATH_TABLE_E_MISMATCH);
+	CHECK(stage_table<flow_key, linux_rx, per_writer_counters>::attach(mem.get(), n).error() ==
+	      PKTPATH_TABLE_E_MISMATCH);
 	CHECK(stage_table<>::attach(mem.get(), n - 1).error() == PKTPATH_TABLE_E_SHORT);
 }
 
@@ -408,7 +410,8 @@ void feed_both(Table &cxx, pktpath_table_header *c, unsigned shards)
 				lens.push_back(len);
 				REQUIRE(pktpath_table_count(c, shard, stage, &keys.back(), len) == 0);
 			}
-			cxx.count_burst(stage, keys.data(), lens.data(), static_cast<std::uint32_t>(keys.size()), shard);
+			cxx.count_burst(stage, keys.data(), lens.data(), static_cast<std::uint32_t>(keys.size()),
+					shard);
 		} else {
 			const flow_key k = key(i);
 			cxx.count(stage, k, len, shard);
@@ -424,7 +427,8 @@ TEST_CASE("the C functions and the C++ template write byte-identical images", "[
 	SECTION("default layout")
 	{
 		auto cxx = stage_table<>::create(512);
-		const char *names[] = {"eth_type_trans", "napi_gro_receive", "netif_receive_skb", "ip_rcv", "tcp_v4_rcv", "udp_rcv"};
+		const char *names[] = {"eth_type_trans", "napi_gro_receive", "netif_receive_skb",
+				       "ip_rcv",         "tcp_v4_rcv",       "udp_rcv"};
 		const std::uint8_t preds[] = {PKTPATH_TABLE_NO_PRED, 0, 1, 2, 3, 3};
 		pktpath_table_params p{};
 		p.capacity = 512;
@@ -550,7 +554,8 @@ TEST_CASE("corrupt images are refused with a clear error", "[table][image]")
 	CHECK(check([](pktpath_table_header &h) { h.layout = 7; }, good.size()) == PKTPATH_TABLE_E_LAYOUT);
 	CHECK(check([](pktpath_table_header &h) { h.shard_count = 2; }, good.size()) == PKTPATH_TABLE_E_SHARDS);
 	CHECK(check([](pktpath_table_header &h) { h.slot_size += 8; }, good.size()) == PKTPATH_TABLE_E_GEOMETRY);
-	CHECK(check([](pktpath_table_header &h) { h.rows_offset = 1ull << 40; }, good.size()) == PKTPATH_TABLE_E_GEOMETRY);
+	CHECK(check([](pktpath_table_header &h) { h.rows_offset = 1ull << 40; }, good.size()) ==
+	      PKTPATH_TABLE_E_GEOMETRY);
 	// Larger geometry, consistently rewritten: the declared size exceeds the buffer.
 	CHECK(check(
 		      [](pktpath_table_header &h) {
@@ -574,9 +579,10 @@ TEST_CASE("corrupt images are refused with a clear error", "[table][image]")
 namespace {
 
 struct sixteen {
-	static constexpr stage_def stages[] = {
-		{"s0", no_pred},   {"s1", 0},   {"s2", 1},   {"s3", 2},   {"s4", 3},   {"s5", 4},   {"s6", 5},   {"s7", 6},
-		{"s8", 7},         {"s9", 8},   {"s10", 9},  {"s11", 10}, {"s12", 11}, {"s13", 12}, {"s14", 13}, {"s15", 14}};
+	static constexpr stage_def stages[] = {{"s0", no_pred}, {"s1", 0},   {"s2", 1},   {"s3", 2},
+					       {"s4", 3},       {"s5", 4},   {"s6", 5},   {"s7", 6},
+					       {"s8", 7},       {"s9", 8},   {"s10", 9},  {"s11", 10},
+					       {"s12", 11},     {"s13", 12}, {"s14", 13}, {"s15", 14}};
 };
 
 // Two tables of the same shape fed the same key stream: rows() in bursts of
@@ -584,7 +590,7 @@ struct sixteen {
 // keys went to the overflow row and how many repeated a key of their burst.
 template <class Table>
 std::pair<std::size_t, std::size_t> rows_against_row(Table &burst, Table &single, std::uint32_t universe,
-						    std::size_t packets)
+						     std::size_t packets)
 {
 	std::mt19937 rng(11);
 	std::vector<flow_key> keys;
@@ -712,10 +718,12 @@ TEST_CASE("rows() waits for an unpublished insert of its hash as row() does", "[
 		*g_pending.meta = (hash & ~PKTPATH_SLOT_STATE) | PKTPATH_SLOT_BUSY;
 		rows[by_burst].resize(burst.size());
 		if (by_burst) {
-			pktpath_table_rows_burst_(&g, burst.data(), static_cast<std::uint32_t>(burst.size()), rows[1].data());
+			pktpath_table_rows_burst_(&g, burst.data(), static_cast<std::uint32_t>(burst.size()),
+						  rows[1].data());
 		} else {
 			for (std::size_t i = 0; i < burst.size(); i++)
-				rows[0][i] = pktpath_table_row_(&g, &burst[i], pktpath_hash_fast64(&burst[i], sizeof k, h->hash_seed));
+				rows[0][i] = pktpath_table_row_(&g, &burst[i],
+								pktpath_hash_fast64(&burst[i], sizeof k, h->hash_seed));
 		}
 		CHECK(g_pending.waits == 2);
 		images[by_burst] = image_of(t.data(), t.size());
@@ -759,7 +767,9 @@ void add_stages_against_add(Table &multi, Table &single, unsigned shards)
 	const std::uint32_t all = (1u << Table::stage_count) - 1;
 	for (int p = 0; p < 5000; p++) {
 		const std::uint64_t row = rows[rng() % rows.size()];
-		const std::uint32_t mask = p % 50 == 0 ? all : p % 50 == 1 ? 0 : static_cast<std::uint32_t>(rng()) & all;
+		const std::uint32_t mask = p % 50 == 0   ? all
+					   : p % 50 == 1 ? 0
+							 : static_cast<std::uint32_t>(rng()) & all;
 		const std::uint64_t bytes = 60 + rng() % 1400;
 		const unsigned shard = rng() % shards;
 		multi.add_stages(row, mask, bytes, shard);

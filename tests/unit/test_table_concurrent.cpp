@@ -234,12 +234,24 @@ void conservation_under_load()
 
 TEST_CASE("racing inserts of the same keys store each key once, counts exact", "[table][concurrent]")
 {
-	SECTION("shared counters") { racing_inserts<stage_table<>>(); }
-	SECTION("per-writer counters") { racing_inserts<stage_table<flow_key, linux_rx, per_writer_counters>>(); }
+	SECTION("shared counters")
+	{
+		racing_inserts<stage_table<>>();
+	}
+	SECTION("per-writer counters")
+	{
+		racing_inserts<stage_table<flow_key, linux_rx, per_writer_counters>>();
+	}
 }
 
 TEST_CASE("conservation law and consistent snapshots while writers run", "[table][concurrent]")
 {
-	SECTION("shared counters") { conservation_under_load<stage_table<>>(); }
-	SECTION("per-writer counters") { conservation_under_load<stage_table<flow_key, linux_rx, per_writer_counters>>(); }
+	SECTION("shared counters")
+	{
+		conservation_under_load<stage_table<>>();
+	}
+	SECTION("per-writer counters")
+	{
+		conservation_under_load<stage_table<flow_key, linux_rx, per_writer_counters>>();
+	}
 }

@@ -56,10 +56,7 @@ struct json {
 class json_parser {
 public:
 	explicit json_parser(const std::string &t) : t_(t) {}
-	bool parse(json &out)
-	{
-		return value(out) && (ws(), p_ == t_.size());
-	}
+	bool parse(json &out) { return value(out) && (ws(), p_ == t_.size()); }
 
 private:
 	void ws()

@@ -29,17 +29,28 @@ enum class errc : std::uint8_t {
 inline const char *to_string(errc c)
 {
 	switch (c) {
-	case errc::none: return "none";
-	case errc::io: return "io";
-	case errc::bad_magic: return "bad_magic";
-	case errc::bad_version: return "bad_version";
-	case errc::bad_linktype: return "bad_linktype";
-	case errc::truncated: return "truncated";
-	case errc::bad_block_length: return "bad_block_length";
-	case errc::length_mismatch: return "length_mismatch";
-	case errc::bad_option: return "bad_option";
-	case errc::bad_caplen: return "bad_caplen";
-	case errc::unknown_interface: return "unknown_interface";
+	case errc::none:
+		return "none";
+	case errc::io:
+		return "io";
+	case errc::bad_magic:
+		return "bad_magic";
+	case errc::bad_version:
+		return "bad_version";
+	case errc::bad_linktype:
+		return "bad_linktype";
+	case errc::truncated:
+		return "truncated";
+	case errc::bad_block_length:
+		return "bad_block_length";
+	case errc::length_mismatch:
+		return "length_mismatch";
+	case errc::bad_option:
+		return "bad_option";
+	case errc::bad_caplen:
+		return "bad_caplen";
+	case errc::unknown_interface:
+		return "unknown_interface";
 	}
 	return "?";
 }
@@ -73,8 +84,8 @@ struct error {
 
 	// Message "<where> at offset <off>: <printf(fmt, ...)>", where names the
 	// structure at fault ("pcapng: block").  Returns false like set().
-	__attribute__((format(printf, 5, 6))) bool set_at(errc c, std::uint64_t off, const char *where,
-							  const char *fmt, ...)
+	__attribute__((format(printf, 5, 6))) bool set_at(errc c, std::uint64_t off, const char *where, const char *fmt,
+							  ...)
 	{
 		code = c;
 		offset = off;

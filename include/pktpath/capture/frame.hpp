@@ -13,10 +13,14 @@ enum class format : std::uint8_t { unknown, pcap, pcap_nsec, pcapng };
 inline const char *to_string(format f)
 {
 	switch (f) {
-	case format::unknown: return "unknown";
-	case format::pcap: return "pcap";
-	case format::pcap_nsec: return "pcap-nsec";
-	case format::pcapng: return "pcapng";
+	case format::unknown:
+		return "unknown";
+	case format::pcap:
+		return "pcap";
+	case format::pcap_nsec:
+		return "pcap-nsec";
+	case format::pcapng:
+		return "pcapng";
 	}
 	return "?";
 }

@@ -30,10 +30,10 @@ public:
 	mapped_file(const mapped_file &) = delete;
 	mapped_file &operator=(const mapped_file &) = delete;
 	mapped_file(mapped_file &&o) noexcept
-		: data_(std::exchange(o.data_, nullptr)),
-		  size_(std::exchange(o.size_, 0)),
-		  released_(std::exchange(o.released_, 0)),
-		  redo_from_(std::exchange(o.redo_from_, 0))
+	    : data_(std::exchange(o.data_, nullptr)),
+	      size_(std::exchange(o.size_, 0)),
+	      released_(std::exchange(o.released_, 0)),
+	      redo_from_(std::exchange(o.redo_from_, 0))
 	{
 	}
 	mapped_file &operator=(mapped_file &&o) noexcept

@@ -62,8 +62,8 @@ public:
 		prefetch_.reset();
 		static constexpr const char *where = "pcap: file header";
 		if (size < 4)
-			return err.set_at(errc::truncated, 0, where,
-					  "file is %zu bytes, too short for a magic number", size);
+			return err.set_at(errc::truncated, 0, where, "file is %zu bytes, too short for a magic number",
+					  size);
 		const std::uint32_t raw = order_.u32(data);
 		if (detail::match_magic(raw, magic_nsec, order_))
 			hdr_.nsec = true;

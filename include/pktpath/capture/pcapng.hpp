@@ -31,8 +31,8 @@ namespace pktpath::capture {
 struct pcapng_ts_unit {
 	enum class kind : std::uint8_t { multiply, divide, shift };
 	kind how = kind::multiply;
-	std::uint64_t factor = 1000;  // multiply/divide: power of ten; shift: 2^-factor s per tick
-	std::uint64_t offset_ns = 0;  // if_tsoffset, wrapping (two's complement for negative)
+	std::uint64_t factor = 1000; // multiply/divide: power of ten; shift: 2^-factor s per tick
+	std::uint64_t offset_ns = 0; // if_tsoffset, wrapping (two's complement for negative)
 
 	// if_tsresol: bit 7 clear = 10^-v seconds per tick, set = 2^-(v & 0x7f).
 	// False when the unit is finer than a 64-bit tick count can use.
@@ -60,8 +60,12 @@ struct pcapng_ts_unit {
 	{
 		std::uint64_t ns;
 		switch (how) {
-		case kind::multiply: ns = ticks * factor; break;
-		case kind::divide: ns = ticks / factor; break;
+		case kind::multiply:
+			ns = ticks * factor;
+			break;
+		case kind::divide:
+			ns = ticks / factor;
+			break;
 		default: {
 			__extension__ typedef unsigned __int128 u128;
 			ns = static_cast<std::uint64_t>((static_cast<u128>(ticks) * 1000000000u) >> factor);
@@ -182,8 +186,7 @@ private:
 	bool framed(const std::uint8_t *b, std::uint32_t len, std::uint32_t min_len, error &err) const
 	{
 		if (len % 4)
-			return err.set_at(errc::bad_block_length, pos_, where, "length %u is not a multiple of 4",
-					  len);
+			return err.set_at(errc::bad_block_length, pos_, where, "length %u is not a multiple of 4", len);
 		if (len < min_len)
 			return err.set_at(errc::bad_block_length, pos_, where,
 					  "length %u is below the minimum %u for block type 0x%08x", len, min_len,

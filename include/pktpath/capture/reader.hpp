@@ -118,8 +118,8 @@ private:
 			return err_.set_at(errc::truncated, 0, "capture: file header",
 					   "file is %zu bytes, too short for a magic number", n);
 		return err_.set_at(errc::bad_magic, 0, "capture: file header",
-				   "bytes %02x %02x %02x %02x are neither a pcap nor a pcapng magic", p[0], p[1],
-				   p[2], p[3]);
+				   "bytes %02x %02x %02x %02x are neither a pcap nor a pcapng magic", p[0], p[1], p[2],
+				   p[3]);
 	}
 
 	reader_options opt_;

@@ -90,7 +90,10 @@ struct builder {
 		return zeros(payload_words * 4 - 4);
 	}
 	builder &ports(unsigned sport, unsigned dport) { return be16(sport).be16(dport); }
-	builder &tcp(unsigned sport, unsigned dport) { return ports(sport, dport).be32(1).be32(0).be16(0x5010).be16(1024).be32(0); }
+	builder &tcp(unsigned sport, unsigned dport)
+	{
+		return ports(sport, dport).be32(1).be32(0).be16(0x5010).be16(1024).be32(0);
+	}
 	builder &udp(unsigned sport, unsigned dport)
 	{
 		udps.push_back(b.size());

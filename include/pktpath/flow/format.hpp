@@ -103,9 +103,15 @@ inline std::size_t format_addr(const std::uint8_t *addr, unsigned ipver, char *o
 }
 
 template <class Key>
-std::size_t format_src(const Key &k, char *out) { return format_addr(k.src, k.ipver(), out); }
+std::size_t format_src(const Key &k, char *out)
+{
+	return format_addr(k.src, k.ipver(), out);
+}
 template <class Key>
-std::size_t format_dst(const Key &k, char *out) { return format_addr(k.dst, k.ipver(), out); }
+std::size_t format_dst(const Key &k, char *out)
+{
+	return format_addr(k.dst, k.ipver(), out);
+}
 
 } // namespace pktpath
 

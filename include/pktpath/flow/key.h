@@ -15,13 +15,13 @@
 #define PKTPATH_KEY_PORTS 0x04u /* sport/dport are real ports (TCP, UDP, UDP-Lite, SCTP) */
 
 struct pktpath_flow_key {
-	uint8_t src[16];  /* network byte order */
-	uint8_t dst[16];  /* network byte order */
-	uint16_t sport;   /* host byte order; 0 without PKTPATH_KEY_PORTS */
-	uint16_t dport;   /* host byte order; 0 without PKTPATH_KEY_PORTS */
-	uint16_t vlan;    /* outermost VLAN id when the caller asked for it, else 0 */
-	uint8_t proto;    /* IPv4 protocol / IPv6 upper-layer next header */
-	uint8_t flags;    /* PKTPATH_KEY_* */
+	uint8_t src[16]; /* network byte order */
+	uint8_t dst[16]; /* network byte order */
+	uint16_t sport;  /* host byte order; 0 without PKTPATH_KEY_PORTS */
+	uint16_t dport;  /* host byte order; 0 without PKTPATH_KEY_PORTS */
+	uint16_t vlan;   /* outermost VLAN id when the caller asked for it, else 0 */
+	uint8_t proto;   /* IPv4 protocol / IPv6 upper-layer next header */
+	uint8_t flags;   /* PKTPATH_KEY_* */
 };
 
 /* 4 or 6 by a key's flags; 0 for a zeroed (no) key. */

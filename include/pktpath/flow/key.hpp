@@ -119,7 +119,10 @@ static_assert(std::has_unique_object_representations<ipv4_5tuple>::value &&
 	      "no padding: byte equality is key equality");
 
 // The C view of a family-agnostic key (same bytes).
-inline const pktpath_flow_key &as_c_key(const flow_key &k) { return *reinterpret_cast<const pktpath_flow_key *>(&k); }
+inline const pktpath_flow_key &as_c_key(const flow_key &k)
+{
+	return *reinterpret_cast<const pktpath_flow_key *>(&k);
+}
 
 } // namespace pktpath
 

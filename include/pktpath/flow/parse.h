@@ -22,10 +22,10 @@
 
 /* Link types as pcap/pcapng files number them (LINKTYPE_*). */
 enum pktpath_linktype {
-	PKTPATH_LINKTYPE_NULL = 0,      /* BSD loopback: 4-byte address family, host order */
+	PKTPATH_LINKTYPE_NULL = 0, /* BSD loopback: 4-byte address family, host order */
 	PKTPATH_LINKTYPE_ETHERNET = 1,
-	PKTPATH_LINKTYPE_RAW = 101,     /* raw IPv4 or IPv6, by version nibble */
-	PKTPATH_LINKTYPE_LOOP = 108,    /* OpenBSD loopback: address family, network order */
+	PKTPATH_LINKTYPE_RAW = 101,  /* raw IPv4 or IPv6, by version nibble */
+	PKTPATH_LINKTYPE_LOOP = 108, /* OpenBSD loopback: address family, network order */
 	PKTPATH_LINKTYPE_LINUX_SLL = 113,
 	PKTPATH_LINKTYPE_IPV4 = 228,
 	PKTPATH_LINKTYPE_IPV6 = 229,
@@ -48,11 +48,11 @@ enum pktpath_linktype {
 /* pktpath_parse_result.tunnel: the innermost tunnel removed (PKTPATH_PARSE_INNER) */
 enum pktpath_tunnel {
 	PKTPATH_TUNNEL_NONE = 0,
-	PKTPATH_TUNNEL_GRE = 1,    /* GRE carrying IPv4/IPv6/MPLS */
+	PKTPATH_TUNNEL_GRE = 1,     /* GRE carrying IPv4/IPv6/MPLS */
 	PKTPATH_TUNNEL_GRE_TEB = 2, /* GRE transparent Ethernet bridging */
 	PKTPATH_TUNNEL_VXLAN = 3,
 	PKTPATH_TUNNEL_GENEVE = 4,
-	PKTPATH_TUNNEL_IPIP = 5,   /* IPv4 or IPv6 inside IPv4 or IPv6 (IP-in-IP, 6in4, 4in6, 6in6) */
+	PKTPATH_TUNNEL_IPIP = 5, /* IPv4 or IPv6 inside IPv4 or IPv6 (IP-in-IP, 6in4, 4in6, 6in6) */
 };
 
 #define PKTPATH_NO_OFFSET 0xffffffffu
@@ -416,8 +416,8 @@ transport:
 	/* c.off is at the transport header; k->proto and k->flags are set. */
 	r->l4_off = (uint32_t)c.off;
 	/* TCP, UDP, SCTP, UDP-Lite: the ports are the first 4 bytes of all four, all the key needs. */
-	if (PKTPATH_LIKELY(proto == PKTPATH_IPPROTO_TCP || proto == PKTPATH_IPPROTO_UDP || proto == PKTPATH_IPPROTO_SCTP ||
-			   proto == PKTPATH_IPPROTO_UDPLITE)) {
+	if (PKTPATH_LIKELY(proto == PKTPATH_IPPROTO_TCP || proto == PKTPATH_IPPROTO_UDP ||
+			   proto == PKTPATH_IPPROTO_SCTP || proto == PKTPATH_IPPROTO_UDPLITE)) {
 		if ((st = pktpath_need_(&c, 4)))
 			goto done;
 		k->sport = pktpath_be16_(c.p + c.off);

@@ -34,8 +34,14 @@ inline constexpr unsigned inner = PKTPATH_PARSE_INNER;
 inline constexpr unsigned symmetric = PKTPATH_PARSE_SYMMETRIC;
 } // namespace parse_flags
 
-inline const char *status_name(unsigned s) { return pktpath_status_name(s); }
-inline bool has_key(unsigned s) { return pktpath_status_has_key(s) != 0; }
+inline const char *status_name(unsigned s)
+{
+	return pktpath_status_name(s);
+}
+inline bool has_key(unsigned s)
+{
+	return pktpath_status_has_key(s) != 0;
+}
 
 inline parse_result parse(const void *frame, std::size_t caplen, std::uint32_t lt, unsigned flags = 0)
 {

@@ -10,14 +10,14 @@
 #include "../config.h"
 
 enum pktpath_ipproto {
-	PKTPATH_IPPROTO_HOPOPTS = 0,  /* IPv6 Hop-by-Hop Options */
+	PKTPATH_IPPROTO_HOPOPTS = 0, /* IPv6 Hop-by-Hop Options */
 	PKTPATH_IPPROTO_ICMP = 1,
-	PKTPATH_IPPROTO_IPIP = 4,     /* IPv4 encapsulated */
+	PKTPATH_IPPROTO_IPIP = 4, /* IPv4 encapsulated */
 	PKTPATH_IPPROTO_TCP = 6,
 	PKTPATH_IPPROTO_UDP = 17,
-	PKTPATH_IPPROTO_IPV6 = 41,    /* IPv6 encapsulated (6in4, 6in6) */
-	PKTPATH_IPPROTO_ROUTING = 43, /* IPv6 Routing header */
-	PKTPATH_IPPROTO_FRAGMENT = 44,/* IPv6 Fragment header */
+	PKTPATH_IPPROTO_IPV6 = 41,     /* IPv6 encapsulated (6in4, 6in6) */
+	PKTPATH_IPPROTO_ROUTING = 43,  /* IPv6 Routing header */
+	PKTPATH_IPPROTO_FRAGMENT = 44, /* IPv6 Fragment header */
 	PKTPATH_IPPROTO_GRE = 47,
 	PKTPATH_IPPROTO_ESP = 50,
 	PKTPATH_IPPROTO_AH = 51,
@@ -36,10 +36,11 @@ struct pktpath_proto_name_ {
 PKTPATH_INLINE const struct pktpath_proto_name_ *pktpath_proto_names_(uint32_t *count)
 {
 	static const struct pktpath_proto_name_ names[] = {
-		{"icmp", PKTPATH_IPPROTO_ICMP},       {"tcp", PKTPATH_IPPROTO_TCP},   {"udp", PKTPATH_IPPROTO_UDP},
-		{"gre", PKTPATH_IPPROTO_GRE},         {"esp", PKTPATH_IPPROTO_ESP},   {"ah", PKTPATH_IPPROTO_AH},
-		{"ipv6-icmp", PKTPATH_IPPROTO_ICMPV6}, {"sctp", PKTPATH_IPPROTO_SCTP}, {"udplite", PKTPATH_IPPROTO_UDPLITE},
-		{"icmp6", PKTPATH_IPPROTO_ICMPV6},
+		{"icmp", PKTPATH_IPPROTO_ICMP},        {"tcp", PKTPATH_IPPROTO_TCP},
+		{"udp", PKTPATH_IPPROTO_UDP},          {"gre", PKTPATH_IPPROTO_GRE},
+		{"esp", PKTPATH_IPPROTO_ESP},          {"ah", PKTPATH_IPPROTO_AH},
+		{"ipv6-icmp", PKTPATH_IPPROTO_ICMPV6}, {"sctp", PKTPATH_IPPROTO_SCTP},
+		{"udplite", PKTPATH_IPPROTO_UDPLITE},  {"icmp6", PKTPATH_IPPROTO_ICMPV6},
 	};
 	*count = (uint32_t)(sizeof(names) / sizeof(names[0]));
 	return names;

@@ -149,7 +149,7 @@ namespace detail {
 // Only x86-64 CPUs from before 2008 get here: out of line, so the dispatch
 // stays small enough to inline into every caller.
 PKTPATH_NOINLINE_COLD inline std::uint32_t crc32c_software_cold(const void *data, std::size_t len,
-									   std::uint32_t crc) noexcept
+								std::uint32_t crc) noexcept
 {
 	return crc32c_software(data, len, crc);
 }

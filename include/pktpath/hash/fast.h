@@ -42,9 +42,9 @@ PKTPATH_INLINE uint64_t pktpath_hash_fast64(const void *data, size_t len, uint64
 {
 	/* Odd, bit-balanced constants; chunk i uses its own pair, so equal chunks
 	 * at different positions (a flow's source and destination) do not cancel. */
-	static const uint64_t k[8] = {
-		0x5f8299ae183f4345ull, 0xfa0478e42c7a4473ull, 0xae6fdeed2a965a01ull, 0x14d45543acd15eb7ull,
-		0x6b5ba1d1fab329d9ull, 0xf5c36cc40baefa5bull, 0x6e6e37e6100aa67full, 0x580a2cbcc763ea37ull};
+	static const uint64_t k[8] = {0x5f8299ae183f4345ull, 0xfa0478e42c7a4473ull, 0xae6fdeed2a965a01ull,
+				      0x14d45543acd15eb7ull, 0x6b5ba1d1fab329d9ull, 0xf5c36cc40baefa5bull,
+				      0x6e6e37e6100aa67full, 0x580a2cbcc763ea37ull};
 	const uint8_t *p = (const uint8_t *)data;
 	uint64_t acc = 0;
 	size_t left = len, i = 0;

@@ -32,7 +32,7 @@ inline constexpr std::uint8_t microsoft_rss_key[40] = {
 // Key bytes past size() count as zero.
 class toeplitz_key {
 public:
-	static constexpr std::size_t max_size = 52;           // enough for a 48-byte input
+	static constexpr std::size_t max_size = 52;            // enough for a 48-byte input
 	static constexpr std::size_t max_input = max_size - 4; // a 32-bit window per input bit
 
 	// `len` must be <= max_size (asserted; longer keys are truncated).

@@ -35,10 +35,10 @@ public:
 	// Allocates once: room for the input queue (max_backlog + 1) and the
 	// frames taken over but not yet delivered (as many again).
 	explicit backlog(Deliver deliver, std::uint32_t max_backlog = default_max_backlog, int weight = default_weight)
-		: ring_(ring_header::round_up_capacity(2 * (max_backlog + 1))),
-		  max_(max_backlog),
-		  deliver_(std::move(deliver)),
-		  napi_(&backlog::poll_thunk, nullptr, this, weight)
+	    : ring_(ring_header::round_up_capacity(2 * (max_backlog + 1))),
+	      max_(max_backlog),
+	      deliver_(std::move(deliver)),
+	      napi_(&backlog::poll_thunk, nullptr, this, weight)
 	{
 	}
 	backlog(const backlog &) = delete;
@@ -109,7 +109,7 @@ private:
 
 	ring<T, S, sync::single> ring_;
 	detail::cell<std::uint32_t, S> input_{0}; // input_pkt_queue length
-	std::uint32_t taken_ = 0;             // process_queue length (poller only)
+	std::uint32_t taken_ = 0;                 // process_queue length (poller only)
 	const std::uint32_t max_;
 	Deliver deliver_;
 	basic_napi<S> napi_;

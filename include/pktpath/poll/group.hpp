@@ -44,14 +44,14 @@ struct poll_config {
 
 // A /proc/net/softnet_stat row, with the squeeze split by cause.
 struct softnet_stat {
-	std::uint64_t processed;        // sum over the group's queues
-	std::uint64_t dropped;          // sum over the group's queues (backlog overflow)
-	std::uint64_t time_squeeze;     // = budget_exhausted + time_exhausted
+	std::uint64_t processed;    // sum over the group's queues
+	std::uint64_t dropped;      // sum over the group's queues (backlog overflow)
+	std::uint64_t time_squeeze; // = budget_exhausted + time_exhausted
 	std::uint64_t budget_exhausted;
 	std::uint64_t time_exhausted;
-	std::uint64_t repolls;          // sum over the group's queues
-	std::uint64_t polls;            // sum over the group's queues
-	std::uint64_t rounds;           // poll_round() calls that had queues to poll
+	std::uint64_t repolls; // sum over the group's queues
+	std::uint64_t polls;   // sum over the group's queues
+	std::uint64_t rounds;  // poll_round() calls that had queues to poll
 };
 
 // What run() does when no queue is scheduled.

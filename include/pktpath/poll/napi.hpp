@@ -28,7 +28,6 @@ namespace pktpath {
 template <class Clock, sync S>
 class poll_group;
 
-
 // Per-queue counters (a snapshot).
 struct napi_stats {
 	std::uint64_t polls;     // poll() calls
@@ -48,15 +47,15 @@ public:
 
 	// rearm may be null (a queue without an interrupt, like the backlog).
 	basic_napi(poll_fn poll, rearm_fn rearm, void *ctx, int weight = default_weight)
-		: poll_(poll), rearm_(rearm), ctx_(ctx), weight_(weight)
+	    : poll_(poll), rearm_(rearm), ctx_(ctx), weight_(weight)
 	{
 	}
 
 	// Binds an object with `int poll(int budget)` and `void rearm()`.
 	template <class Queue, class = std::enable_if_t<!std::is_same<std::decay_t<Queue>, basic_napi>::value>>
 	explicit basic_napi(Queue &q, int weight = default_weight)
-		: basic_napi([](void *c, int budget) { return static_cast<Queue *>(c)->poll(budget); },
-		       [](void *c) { static_cast<Queue *>(c)->rearm(); }, &q, weight)
+	    : basic_napi([](void *c, int budget) { return static_cast<Queue *>(c)->poll(budget); },
+			 [](void *c) { static_cast<Queue *>(c)->rearm(); }, &q, weight)
 	{
 	}
 
@@ -122,7 +121,7 @@ private:
 	void *ctx_;
 	int weight_;
 	detail::basic_inbox<S> *inbox_ = nullptr; // set by poll_group::add()
-	basic_napi *registered_ = nullptr; // the group's list of all its queues
+	basic_napi *registered_ = nullptr;        // the group's list of all its queues
 	detail::cell<unsigned, S> state_{0};
 	// Written by the poller only.
 	detail::owned_counter<S> polls_, processed_, repolls_, rearms_, missed_;

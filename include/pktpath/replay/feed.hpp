@@ -49,7 +49,7 @@ public:
 
 	capture_feed(std::vector<std::string> paths, const timing &t,
 		     const capture::reader_options &ro = default_reader_options())
-		: ro_(ro), clock_(t)
+	    : ro_(ro), clock_(t)
 	{
 		for (std::string &p : paths) {
 			file_status s;

@@ -120,8 +120,8 @@ public:
 
 	bool empty() const
 	{
-		return proto_ < 0 && !host_.ipver && !src_.ipver && !dst_.ipver && port_ < 0 && sport_ < 0 && dport_ < 0 &&
-		       vlan_ < 0;
+		return proto_ < 0 && !host_.ipver && !src_.ipver && !dst_.ipver && port_ < 0 && sport_ < 0 &&
+		       dport_ < 0 && vlan_ < 0;
 	}
 
 	bool match(const pktpath_parse_result &r) const

@@ -40,13 +40,13 @@ public:
 	using clock = std::chrono::steady_clock;
 
 	live_engine(const knobs &k, table_type &t, drop_sink sink = {}, idle_mode idle = idle_mode::sleep)
-		: k_(k),
-		  t_(t),
-		  sink_(sink),
-		  idle_(idle),
-		  ring_(k.ring),
-		  nic_napi_(&live_engine::nic_poll_thunk, &live_engine::nic_rearm_thunk, this, k.weight),
-		  irq_(nic_napi_)
+	    : k_(k),
+	      t_(t),
+	      sink_(sink),
+	      idle_(idle),
+	      ring_(k.ring),
+	      nic_napi_(&live_engine::nic_poll_thunk, &live_engine::nic_rearm_thunk, this, k.weight),
+	      irq_(nic_napi_)
 	{
 		for (unsigned i = 0; i < k.cpus; i++)
 			cpus_.push_back(std::make_unique<cpu>(k, this, i));
@@ -144,11 +144,11 @@ private:
 		poll_group<> group;
 		backlog_type bl;
 		std::atomic<std::uint64_t> processed{0}; // written by this CPU's thread only
-		std::uint64_t backlog_peak = 0;         // written by CPU 0's thread (it does all enqueues)
+		std::uint64_t backlog_peak = 0;          // written by CPU 0's thread (it does all enqueues)
 
 		cpu(const knobs &k, live_engine *e, unsigned i)
-			: group(poll_config{k.budget, std::chrono::microseconds(k.time_limit_us)}),
-			  bl(deliver_fn{e, i}, k.max_backlog, k.weight)
+		    : group(poll_config{k.budget, std::chrono::microseconds(k.time_limit_us)}),
+		      bl(deliver_fn{e, i}, k.max_backlog, k.weight)
 		{
 			group.add(bl.as_napi());
 		}
@@ -156,7 +156,8 @@ private:
 
 	static std::uint64_t ns_since(clock::time_point t)
 	{
-		return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - t).count());
+		return static_cast<std::uint64_t>(
+			std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - t).count());
 	}
 
 	static void spin(std::uint64_t ns)

@@ -83,13 +83,13 @@ struct frame_desc {
 	static constexpr std::uint64_t no_row = ~std::uint64_t{0}; // filtered out: simulated, not counted
 
 	const std::uint8_t *data;
-	std::uint64_t ts_ns;  // capture timestamp (for --dump-drops)
-	std::uint64_t row;    // table row, or no_row
+	std::uint64_t ts_ns; // capture timestamp (for --dump-drops)
+	std::uint64_t row;   // table row, or no_row
 	std::uint32_t caplen;
 	std::uint32_t origlen;
 	std::uint32_t linktype;
-	std::uint32_t hash;   // RSS hash RPS steers by; 0 = none (stays on CPU 0)
-	std::uint8_t status;  // enum pktpath_status
+	std::uint32_t hash;  // RSS hash RPS steers by; 0 = none (stays on CPU 0)
+	std::uint8_t status; // enum pktpath_status
 };
 
 // Called for each dropped frame that is counted (it matched the filter),
@@ -120,7 +120,7 @@ public:
 	// The filter, when not empty, must outlive the classifier and stay
 	// unchanged: whether it is empty is decided here, not per frame.
 	classifier(table_type &t, const options &o)
-		: t_(t), o_(o), filter_(o.filter != nullptr && !o.filter->empty() ? o.filter : nullptr)
+	    : t_(t), o_(o), filter_(o.filter != nullptr && !o.filter->empty() ? o.filter : nullptr)
 	{
 	}
 

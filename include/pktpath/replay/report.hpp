@@ -40,24 +40,24 @@ struct report_data {
 	timing tm;
 	unsigned parse_flags = 0;
 	bool key_vlan = false;
-	std::string filter;               // flow_filter::text(), "" for none
+	std::string filter; // flow_filter::text(), "" for none
 	std::vector<file_status> files;
 	run_stats st;
-	std::uint64_t wall_ns = 0;        // how long the replay took
+	std::uint64_t wall_ns = 0; // how long the replay took
 	table_snapshot snap;
 	std::size_t top_n = 10;
-	std::string dump_path;            // --dump-drops, "" for none
-	std::uint64_t dumped = 0;         // frames written there
-	std::uint64_t dump_skipped = 0;   // dropped frames of another link type than the file's
+	std::string dump_path;          // --dump-drops, "" for none
+	std::uint64_t dumped = 0;       // frames written there
+	std::uint64_t dump_skipped = 0; // dropped frames of another link type than the file's
 };
 
 // One funnel step: frames that reached `from` but none of its successors.
 struct drop_site {
 	unsigned from;
-	std::string to;       // "rx_ring", or "l3|unclassified"
+	std::string to; // "rx_ring", or "l3|unclassified"
 	std::uint64_t frames;
 	std::uint64_t bytes;
-	std::size_t flows;    // flows that lost frames here
+	std::size_t flows; // flows that lost frames here
 	const char *reason;
 };
 
@@ -65,9 +65,9 @@ struct drop_site {
 struct outcome {
 	std::uint64_t frames = 0, bytes = 0, flows = 0;
 	std::uint64_t delivered = 0, dropped = 0, unclassified = 0;
-	std::vector<drop_site> drops;             // every funnel step, in stage order
+	std::vector<drop_site> drops; // every funnel step, in stage order
 	std::uint64_t by_status[PKTPATH_STATUS_COUNT] = {};
-	std::uint64_t overflow = 0;               // frames of flows the table had no slot for
+	std::uint64_t overflow = 0; // frames of flows the table had no slot for
 };
 
 namespace detail {
@@ -94,21 +94,30 @@ __attribute__((format(printf, 2, 3))) inline void appendf(std::string &o, const 
 inline const char *drop_reason(unsigned to)
 {
 	switch (to) {
-	case rx_path::rx_ring: return "RX ring full: no free descriptor (rx_missed)";
-	case rx_path::napi_poll: return "left in the RX ring";
-	case rx_path::backlog: return "backlog above netdev_max_backlog (softnet dropped)";
-	case rx_path::l3: return "left in a backlog";
-	default: return "not modelled";
+	case rx_path::rx_ring:
+		return "RX ring full: no free descriptor (rx_missed)";
+	case rx_path::napi_poll:
+		return "left in the RX ring";
+	case rx_path::backlog:
+		return "backlog above netdev_max_backlog (softnet dropped)";
+	case rx_path::l3:
+		return "left in a backlog";
+	default:
+		return "not modelled";
 	}
 }
 
 inline const char *timing_kind_name(timing::kind k)
 {
 	switch (k) {
-	case timing::kind::original: return "original";
-	case timing::kind::pps: return "pps";
-	case timing::kind::bps: return "bps";
-	case timing::kind::asap: return "max";
+	case timing::kind::original:
+		return "original";
+	case timing::kind::pps:
+		return "pps";
+	case timing::kind::bps:
+		return "bps";
+	case timing::kind::asap:
+		return "max";
 	}
 	return "?";
 }
@@ -222,8 +231,8 @@ inline std::string report_json(const report_data &r)
 		const drop_site &d = o.drops[i];
 		j += i ? ",{\"from\":" : "{\"from\":";
 		j += json_str(r.snap.stage_name(d.from)) + ",\"to\":" + json_str(d.to);
-		appendf(j, ",\"frames\":%llu,\"bytes\":%llu,\"flows\":%zu,\"reason\":", static_cast<unsigned long long>(d.frames),
-			static_cast<unsigned long long>(d.bytes), d.flows);
+		appendf(j, ",\"frames\":%llu,\"bytes\":%llu,\"flows\":%zu,\"reason\":",
+			static_cast<unsigned long long>(d.frames), static_cast<unsigned long long>(d.bytes), d.flows);
 		j += json_str(d.reason) + "}";
 	}
 	j += "],\"unclassified\":{";
@@ -240,9 +249,10 @@ inline std::string report_json(const report_data &r)
 			"\"time_exhausted\":%llu,\"polls\":%llu,\"rounds\":%llu,\"backlog_peak\":%llu,\"busy_ns\":%llu}",
 			c ? "," : "", c, static_cast<unsigned long long>(s.processed),
 			static_cast<unsigned long long>(s.dropped), static_cast<unsigned long long>(s.time_squeeze),
-			static_cast<unsigned long long>(s.budget_exhausted), static_cast<unsigned long long>(s.time_exhausted),
-			static_cast<unsigned long long>(s.polls), static_cast<unsigned long long>(s.rounds),
-			static_cast<unsigned long long>(s.backlog_peak), static_cast<unsigned long long>(s.busy_ns));
+			static_cast<unsigned long long>(s.budget_exhausted),
+			static_cast<unsigned long long>(s.time_exhausted), static_cast<unsigned long long>(s.polls),
+			static_cast<unsigned long long>(s.rounds), static_cast<unsigned long long>(s.backlog_peak),
+			static_cast<unsigned long long>(s.busy_ns));
 	}
 	j += "],\"dump\":";
 	if (r.dump_path.empty()) {
@@ -289,10 +299,18 @@ inline std::string report_text(const report_data &r)
 		k.ring, k.weight, k.budget, k.time_limit_us, k.max_backlog, k.cpus, k.cpus == 1 ? "" : "s",
 		static_cast<unsigned long long>(k.poll_cost_ns), static_cast<unsigned long long>(k.cost_ns));
 	switch (r.tm.k) {
-	case timing::kind::original: appendf(t, "  timing   capture timestamps at %gx\n", r.tm.speed); break;
-	case timing::kind::pps: appendf(t, "  timing   fixed rate %spps\n", si(r.tm.rate).c_str()); break;
-	case timing::kind::bps: appendf(t, "  timing   line rate %sbit/s (Ethernet framing)\n", si(r.tm.rate).c_str()); break;
-	case timing::kind::asap: t += "  timing   as fast as the NIC thread can\n"; break;
+	case timing::kind::original:
+		appendf(t, "  timing   capture timestamps at %gx\n", r.tm.speed);
+		break;
+	case timing::kind::pps:
+		appendf(t, "  timing   fixed rate %spps\n", si(r.tm.rate).c_str());
+		break;
+	case timing::kind::bps:
+		appendf(t, "  timing   line rate %sbit/s (Ethernet framing)\n", si(r.tm.rate).c_str());
+		break;
+	case timing::kind::asap:
+		t += "  timing   as fast as the NIC thread can\n";
+		break;
 	}
 	if (!r.filter.empty())
 		appendf(t, "  filter   %s: %llu of %llu frames counted (all of them replayed)\n", r.filter.c_str(),
@@ -305,16 +323,19 @@ inline std::string report_text(const report_data &r)
 	appendf(t, "replayed   in %.3f s of wall time (%sframes/s, %sB/s)\n", wall,
 		si(wall > 0 ? static_cast<double>(r.st.frames) / wall : 0).c_str(),
 		si(wall > 0 ? static_cast<double>(r.st.file_bytes) / wall : 0).c_str());
-	auto pct = [&](std::uint64_t v) { return o.frames ? 100.0 * static_cast<double>(v) / static_cast<double>(o.frames) : 0.0; };
+	auto pct = [&](std::uint64_t v) {
+		return o.frames ? 100.0 * static_cast<double>(v) / static_cast<double>(o.frames) : 0.0;
+	};
 	appendf(t, "outcome    delivered %llu (%.1f%%), dropped %llu (%.1f%%), unclassified %llu (%.1f%%)\n",
-		static_cast<unsigned long long>(o.delivered), pct(o.delivered), static_cast<unsigned long long>(o.dropped),
-		pct(o.dropped), static_cast<unsigned long long>(o.unclassified), pct(o.unclassified));
+		static_cast<unsigned long long>(o.delivered), pct(o.delivered),
+		static_cast<unsigned long long>(o.dropped), pct(o.dropped),
+		static_cast<unsigned long long>(o.unclassified), pct(o.unclassified));
 	bool any = false;
 	for (const drop_site &d : o.drops)
 		if (d.frames) {
 			appendf(t, "%s %-14s %llu frames of %zu flow%s: %s\n", any ? "          " : "dropped at",
-				d.to.c_str(), static_cast<unsigned long long>(d.frames), d.flows, d.flows == 1 ? "" : "s",
-				d.reason);
+				d.to.c_str(), static_cast<unsigned long long>(d.frames), d.flows,
+				d.flows == 1 ? "" : "s", d.reason);
 			any = true;
 		}
 	if (o.unclassified) {
@@ -322,14 +343,17 @@ inline std::string report_text(const report_data &r)
 		const char *sep = " ";
 		for (unsigned st = PKTPATH_TRUNCATED; st < PKTPATH_STATUS_COUNT; st++)
 			if (o.by_status[st]) {
-				appendf(t, "%s%s %llu", sep, pktpath_status_name(st), static_cast<unsigned long long>(o.by_status[st]));
+				appendf(t, "%s%s %llu", sep, pktpath_status_name(st),
+					static_cast<unsigned long long>(o.by_status[st]));
 				sep = ", ";
 			}
 		t += " (no flow key: counted by parse status)\n";
 	}
 	if (o.overflow)
-		appendf(t, "warning    the table was full: %llu frames of flows without a slot are counted as \"overflow\" "
-			   "(raise --flows)\n", static_cast<unsigned long long>(o.overflow));
+		appendf(t,
+			"warning    the table was full: %llu frames of flows without a slot are counted as \"overflow\" "
+			"(raise --flows)\n",
+			static_cast<unsigned long long>(o.overflow));
 	appendf(t, "\nnic        rx_missed %llu, interrupts %llu, ring peak %llu of %u descriptors\n",
 		static_cast<unsigned long long>(r.st.nic.rx_missed), static_cast<unsigned long long>(r.st.nic.irqs),
 		static_cast<unsigned long long>(r.st.nic.ring_peak), k.ring);
@@ -338,14 +362,17 @@ inline std::string report_text(const report_data &r)
 		const cpu_stats &s = r.st.cpus[c];
 		appendf(t, "           %3zu %10llu %10llu  %12llu %6llu/%-6llu %10llu %10llu  %12llu\n", c,
 			static_cast<unsigned long long>(s.processed), static_cast<unsigned long long>(s.dropped),
-			static_cast<unsigned long long>(s.time_squeeze), static_cast<unsigned long long>(s.budget_exhausted),
+			static_cast<unsigned long long>(s.time_squeeze),
+			static_cast<unsigned long long>(s.budget_exhausted),
 			static_cast<unsigned long long>(s.time_exhausted), static_cast<unsigned long long>(s.polls),
 			static_cast<unsigned long long>(s.rounds), static_cast<unsigned long long>(s.backlog_peak));
 	}
 	if (!r.dump_path.empty())
-		appendf(t, "dump       %llu dropped frames written to %s%s\n", static_cast<unsigned long long>(r.dumped),
-			r.dump_path.c_str(),
-			r.dump_skipped ? (" (" + std::to_string(r.dump_skipped) + " of another link type skipped)").c_str() : "");
+		appendf(t, "dump       %llu dropped frames written to %s%s\n",
+			static_cast<unsigned long long>(r.dumped), r.dump_path.c_str(),
+			r.dump_skipped
+				? (" (" + std::to_string(r.dump_skipped) + " of another link type skipped)").c_str()
+				: "");
 	appendf(t, "\ntop %zu flows by frames on the wire; ", r.top_n);
 	export_options eo;
 	eo.top_n = r.top_n;
@@ -389,7 +416,8 @@ inline std::string report_prometheus(const report_data &r)
 		{"_softnet_dropped_total", "Frames each simulated CPU's backlog refused (softnet_stat dropped).",
 		 &cpu_stats::dropped},
 		{"_softnet_times_squeezed_total",
-		 "net_rx_action rounds that ran out of budget or time (softnet_stat time_squeeze).", &cpu_stats::time_squeeze},
+		 "net_rx_action rounds that ran out of budget or time (softnet_stat time_squeeze).",
+		 &cpu_stats::time_squeeze},
 	};
 	for (const col &c : cols) {
 		w.family(c.name, "counter", c.help);

@@ -57,18 +57,21 @@
 namespace pktpath::replay {
 
 namespace detail {
-constexpr std::uint32_t bit(unsigned stage) { return std::uint32_t{1} << stage; }
+constexpr std::uint32_t bit(unsigned stage)
+{
+	return std::uint32_t{1} << stage;
+}
 } // namespace detail
 
 class sim_engine {
 public:
 	sim_engine(const knobs &k, table_type &t, drop_sink sink = {})
-		: k_(k),
-		  t_(t),
-		  sink_(sink),
-		  ring_(k.ring),
-		  nic_napi_(&sim_engine::nic_poll_thunk, &sim_engine::nic_rearm_thunk, this, k.weight),
-		  irq_(nic_napi_)
+	    : k_(k),
+	      t_(t),
+	      sink_(sink),
+	      ring_(k.ring),
+	      nic_napi_(&sim_engine::nic_poll_thunk, &sim_engine::nic_rearm_thunk, this, k.weight),
+	      irq_(nic_napi_)
 	{
 		for (unsigned i = 0; i < k.cpus; i++)
 			cpus_.push_back(std::make_unique<cpu>(k, this, i));
@@ -221,25 +224,33 @@ private:
 		cpu_stats st;
 
 		cpu(const knobs &k, sim_engine *e, unsigned i)
-			: group(poll_config{k.budget, std::chrono::microseconds(k.time_limit_us)}),
-			  bl(deliver_fn{e, i}, k.max_backlog, k.weight),
-			  in(handoff_capacity)
+		    : group(poll_config{k.budget, std::chrono::microseconds(k.time_limit_us)}),
+		      bl(deliver_fn{e, i}, k.max_backlog, k.weight),
+		      in(handoff_capacity)
 		{
 			group.add(bl.as_napi());
 		}
 	};
 
-	static std::uint64_t now(cpu &c) { return static_cast<std::uint64_t>(c.group.clock().now().time_since_epoch().count()); }
+	static std::uint64_t now(cpu &c)
+	{
+		return static_cast<std::uint64_t>(c.group.clock().now().time_since_epoch().count());
+	}
 	static void advance(cpu &c, std::uint64_t ns) { c.group.clock().advance(std::chrono::nanoseconds(ns)); }
 
 	// The stages a frame passed, by its fate.
 	static constexpr std::uint32_t to_wire = detail::bit(rx_path::wire);
-	static constexpr std::uint32_t to_napi_poll = to_wire | detail::bit(rx_path::rx_ring) | detail::bit(rx_path::napi_poll);
+	static constexpr std::uint32_t to_napi_poll =
+		to_wire | detail::bit(rx_path::rx_ring) | detail::bit(rx_path::napi_poll);
 	static constexpr std::uint32_t to_backlog = to_napi_poll | detail::bit(rx_path::backlog);
-	static constexpr std::uint32_t to_deliver = to_backlog | detail::bit(rx_path::l3) | detail::bit(rx_path::l4) | detail::bit(rx_path::deliver);
+	static constexpr std::uint32_t to_deliver =
+		to_backlog | detail::bit(rx_path::l3) | detail::bit(rx_path::l4) | detail::bit(rx_path::deliver);
 	static constexpr std::uint32_t to_unclassified = to_backlog | detail::bit(rx_path::unclassified);
 	// The stages of a frame a backlog accepts.
-	static std::uint32_t fate_stages(const frame_desc &d) { return pktpath_status_has_key(d.status) ? to_deliver : to_unclassified; }
+	static std::uint32_t fate_stages(const frame_desc &d)
+	{
+		return pktpath_status_has_key(d.status) ? to_deliver : to_unclassified;
+	}
 
 	// A frame is counted at every stage it passes once its fate is certain,
 	// in one table call: at its drop, or when a backlog accepts it (nothing

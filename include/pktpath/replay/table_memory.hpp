@@ -65,8 +65,14 @@ public:
 			::munmap(map_, map_len_);
 	}
 
-	bool ok() const { return t_.ok(); }
-	table_type &table() { return t_; }
+	bool ok() const
+	{
+		return t_.ok();
+	}
+	table_type &table()
+	{
+		return t_;
+	}
 
 private:
 	void *map_ = nullptr;

@@ -15,7 +15,10 @@ namespace pktpath {
 
 // One iteration of a busy-wait loop: config.h's pktpath_cpu_relax(), the C
 // kernel code and the table's inserts wait with too.
-inline void cpu_relax() { pktpath_cpu_relax(); }
+inline void cpu_relax()
+{
+	pktpath_cpu_relax();
+}
 
 class backoff {
 public:

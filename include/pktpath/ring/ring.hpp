@@ -25,7 +25,7 @@ public:
 		if (!ring_header::valid_capacity(capacity))
 			return;
 		std::size_t bytes = view::required_bytes(capacity);
-		mem_ = ::operator new(bytes, std::align_val_t{ring_header::line_pair}, std::nothrow);
+		mem_ = ::operator new (bytes, std::align_val_t{ring_header::line_pair}, std::nothrow);
 		if (mem_ != nullptr)
 			static_cast<view &>(*this) = view::create(mem_, bytes, capacity);
 	}
@@ -49,7 +49,7 @@ private:
 	void free_memory()
 	{
 		if (mem_ != nullptr)
-			::operator delete(mem_, std::align_val_t{ring_header::line_pair});
+			::operator delete (mem_, std::align_val_t{ring_header::line_pair});
 		mem_ = nullptr;
 	}
 

@@ -217,7 +217,8 @@ public:
 		static_assert(Cons == sync::single, "peek/release needs a single consumer");
 		auto &c = h_->cons;
 		std::uint32_t tail = c.tail.load(std::memory_order_relaxed); // only this thread writes it
-		assert(n <= c.cached_other_tail.load(std::memory_order_relaxed) - tail && "release beyond what was peeked");
+		assert(n <= c.cached_other_tail.load(std::memory_order_relaxed) - tail &&
+		       "release beyond what was peeked");
 		// Release: pairs with the producer's acquire of cons.tail; our reads
 		// of the slots complete before the producer may overwrite them.
 		c.tail.store(tail + n, std::memory_order_release);
@@ -227,10 +228,10 @@ public:
 
 protected:
 	explicit ring_view(ring_header *h)
-		: h_(h),
-		  slots_(reinterpret_cast<unsigned char *>(h) + sizeof(ring_header)),
-		  capacity_(h->capacity),
-		  mask_(h->capacity - 1)
+	    : h_(h),
+	      slots_(reinterpret_cast<unsigned char *>(h) + sizeof(ring_header)),
+	      capacity_(h->capacity),
+	      mask_(h->capacity - 1)
 	{
 	}
 
@@ -318,7 +319,8 @@ private:
 			head = p.head.load(std::memory_order_acquire);
 			for (;;) {
 				// Acquire: pairs with refresh()'s release (see there).
-				std::uint32_t free = capacity_ + p.cached_other_tail.load(std::memory_order_acquire) - head;
+				std::uint32_t free =
+					capacity_ + p.cached_other_tail.load(std::memory_order_acquire) - head;
 				// Another producer may have stored an older copy after the
 				// one that let head get here: then `free` wraps past the
 				// capacity.  Either way, the real tail decides.

@@ -54,7 +54,7 @@ typedef int (*pktpath_table_wait_fn)(unsigned attempt);
 struct pktpath_table_geom {
 	uint8_t *slots;
 	uint8_t *rows;
-	uint64_t mask;       /* capacity - 1; capacity is also the overflow row */
+	uint64_t mask; /* capacity - 1; capacity is also the overflow row */
 	uint64_t plane_size;
 	uint64_t hash_seed;
 	uint32_t probe_limit;
@@ -166,7 +166,7 @@ PKTPATH_TABLE_HOT uint64_t pktpath_table_row_(const struct pktpath_table_geom *g
 
 /* The stage_count counters of a row in a shard's plane (shared counters have one plane). */
 PKTPATH_TABLE_HOT struct pktpath_counter *pktpath_table_counters_(const struct pktpath_table_geom *g, uint32_t shard,
-								 uint64_t row)
+								  uint64_t row)
 {
 	if (g->layout == PKTPATH_TABLE_SHARED_COUNTERS) {
 		if (row <= g->mask)
@@ -228,8 +228,9 @@ PKTPATH_TABLE_HOT void pktpath_table_add_(const struct pktpath_table_geom *g, ui
 PKTPATH_TABLE_HOT void pktpath_table_prefetch_row_(const struct pktpath_table_geom *g, uint32_t shard, uint64_t row)
 {
 	const uint8_t *c = (const uint8_t *)pktpath_table_counters_(g, shard, row);
-	const uint32_t len =
-		g->layout == PKTPATH_TABLE_SHARED_COUNTERS && row <= g->mask ? g->slot_size - g->counters_offset : g->row_size;
+	const uint32_t len = g->layout == PKTPATH_TABLE_SHARED_COUNTERS && row <= g->mask
+				     ? g->slot_size - g->counters_offset
+				     : g->row_size;
 	uint32_t off;
 	for (off = 0; off < len; off += 64)
 		__builtin_prefetch(c + off, 1, 3);
@@ -309,8 +310,8 @@ PKTPATH_TABLE_HOT void pktpath_table_count_burst_(const struct pktpath_table_geo
  * thread, or its CPU with the counting always in one context such as softirq).
  * Return 0, or -1 when stage, shard or status is out of range.
  */
-PKTPATH_INLINE int pktpath_table_count(struct pktpath_table_header *t, uint32_t shard, uint32_t stage,
-				       const void *key, uint64_t bytes)
+PKTPATH_INLINE int pktpath_table_count(struct pktpath_table_header *t, uint32_t shard, uint32_t stage, const void *key,
+				       uint64_t bytes)
 {
 	struct pktpath_table_geom g;
 	if (stage >= t->stage_count || shard >= t->shard_count)

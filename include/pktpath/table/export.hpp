@@ -64,7 +64,8 @@ inline std::string endpoint(const std::uint8_t *addr, unsigned ipver, bool ports
 	format_addr(addr, ipver, a);
 	if (!ports)
 		return a;
-	return ipver == 6 ? "[" + std::string(a) + "]:" + std::to_string(port) : std::string(a) + ":" + std::to_string(port);
+	return ipver == 6 ? "[" + std::string(a) + "]:" + std::to_string(port)
+			  : std::string(a) + ":" + std::to_string(port);
 }
 
 inline std::string hex(const std::uint8_t *p, std::size_t n)
@@ -121,7 +122,7 @@ struct selection {
 	std::size_t other_flows = 0;
 
 	selection(const table_snapshot &s, const export_options &o)
-		: top(s.top(o.top_n, o.order_stage < s.stage_count() ? o.order_stage : 0)), other(s.stage_count())
+	    : top(s.top(o.top_n, o.order_stage < s.stage_count() ? o.order_stage : 0)), other(s.stage_count())
 	{
 		std::vector<bool> listed(s.flow_count());
 		for (std::size_t i : top)
@@ -185,14 +186,16 @@ inline std::string export_text(const table_snapshot &s, const export_options &o 
 	for (std::size_t i : sel.top)
 		line(flow_text(s, i), [&](unsigned st) { return s.at(i, st).packets; });
 	if (sel.other_flows)
-		line("other (" + std::to_string(sel.other_flows) + " flows)", [&](unsigned st) { return sel.other[st].packets; });
+		line("other (" + std::to_string(sel.other_flows) + " flows)",
+		     [&](unsigned st) { return sel.other[st].packets; });
 	line("overflow", [&](unsigned st) { return s.overflow(st).packets; });
 	for (unsigned r = 0; r < s.status_count(); r++) {
 		bool any = false;
 		for (unsigned st = 0; st < s.stage_count(); st++)
 			any |= s.unclassified(r, st).packets != 0;
 		if (any)
-			line(std::string("unclassified ") + pktpath_status_name(r), [&](unsigned st) { return s.unclassified(r, st).packets; });
+			line(std::string("unclassified ") + pktpath_status_name(r),
+			     [&](unsigned st) { return s.unclassified(r, st).packets; });
 	}
 	line("total", [&](unsigned st) { return s.total(st).packets; });
 
@@ -242,7 +245,8 @@ inline std::string export_json(const table_snapshot &s, const export_options &o 
 		j += s.stage_pred(st) < 0 ? std::string("null") : std::to_string(s.stage_pred(st));
 		j += '}';
 	}
-	j += "],\"capacity\":" + std::to_string(s.header().capacity) + ",\"flow_count\":" + std::to_string(s.flow_count());
+	j += "],\"capacity\":" + std::to_string(s.header().capacity) +
+	     ",\"flow_count\":" + std::to_string(s.flow_count());
 	std::vector<pktpath_counter> totals;
 	for (unsigned st = 0; st < s.stage_count(); st++)
 		totals.push_back(s.total(st));
@@ -302,7 +306,8 @@ inline std::string export_json(const table_snapshot &s, const export_options &o 
 				detail::json_string(j, s.stage_name(to));
 			}
 		j += "],\"in\":" + std::to_string(st.in) + ",\"out\":" + std::to_string(st.out) +
-		     ",\"lost\":" + std::to_string(st.lost) + ",\"flows_losing\":" + std::to_string(st.flows_losing) + '}';
+		     ",\"lost\":" + std::to_string(st.lost) + ",\"flows_losing\":" + std::to_string(st.flows_losing) +
+		     '}';
 	}
 	j += "]}\n";
 	return j;
@@ -356,10 +361,11 @@ inline void write_prometheus(prometheus_writer &w, const table_snapshot &s, cons
 				 ", the rest summed as flow=\"other\".");
 		for (std::size_t i : sel.top)
 			for (unsigned st = 0; st < s.stage_count(); st++)
-				w.sample("_flow_" + unit + "_total", {{"stage", s.stage_name(st)}, {"flow", flow_text(s, i)}},
-					 v(s.at(i, st)));
+				w.sample("_flow_" + unit + "_total",
+					 {{"stage", s.stage_name(st)}, {"flow", flow_text(s, i)}}, v(s.at(i, st)));
 		for (unsigned st = 0; st < s.stage_count(); st++)
-			w.sample("_flow_" + unit + "_total", {{"stage", s.stage_name(st)}, {"flow", "other"}}, v(sel.other[st]));
+			w.sample("_flow_" + unit + "_total", {{"stage", s.stage_name(st)}, {"flow", "other"}},
+				 v(sel.other[st]));
 
 		w.family("_overflow_" + unit + "_total", "counter",
 			 "Total " + unit + " of flows the table had no slot for, per stage.");
@@ -371,11 +377,13 @@ inline void write_prometheus(prometheus_writer &w, const table_snapshot &s, cons
 		for (unsigned r = 0; r < s.status_count(); r++)
 			for (unsigned st = 0; st < s.stage_count(); st++)
 				w.sample("_unclassified_" + unit + "_total",
-					 {{"stage", s.stage_name(st)}, {"status", pktpath_status_name(r)}}, v(s.unclassified(r, st)));
+					 {{"stage", s.stage_name(st)}, {"status", pktpath_status_name(r)}},
+					 v(s.unclassified(r, st)));
 	}
 	const funnel f = make_funnel(s);
-	w.family("_lost_packets", "gauge",
-		 "Packets at a stage minus packets at the stages that follow it; negative while packets are in flight.");
+	w.family(
+		"_lost_packets", "gauge",
+		"Packets at a stage minus packets at the stages that follow it; negative while packets are in flight.");
 	for (const funnel_step &st : f.steps)
 		w.sample("_lost_packets", {{"from", s.stage_name(st.from)}, {"to", step_targets(s, st)}},
 			 std::to_string(st.lost));
@@ -395,10 +403,14 @@ inline std::string export_prometheus(const table_snapshot &s, const export_optio
 inline std::string export_snapshot(const table_snapshot &s, export_format f, const export_options &o = {})
 {
 	switch (f) {
-	case export_format::json: return export_json(s, o);
-	case export_format::csv: return export_csv(s, o);
-	case export_format::prometheus: return export_prometheus(s, o);
-	case export_format::text: break;
+	case export_format::json:
+		return export_json(s, o);
+	case export_format::csv:
+		return export_csv(s, o);
+	case export_format::prometheus:
+		return export_prometheus(s, o);
+	case export_format::text:
+		break;
 	}
 	return export_text(s, o);
 }

@@ -74,8 +74,7 @@
 #define PKTPATH_TABLE_KEY_OFFSET 8u
 #define PKTPATH_TABLE_COUNTERS_OFFSET(key_size) (PKTPATH_TABLE_KEY_OFFSET + PKTPATH_TABLE_ALIGN8(key_size))
 #define PKTPATH_TABLE_SLOT_SIZE(key_size, stages, layout) \
-	(PKTPATH_TABLE_COUNTERS_OFFSET(key_size) +        \
-	 ((layout) == PKTPATH_TABLE_SHARED_COUNTERS ? (stages) * 16u : 0u))
+	(PKTPATH_TABLE_COUNTERS_OFFSET(key_size) + ((layout) == PKTPATH_TABLE_SHARED_COUNTERS ? (stages)*16u : 0u))
 
 /* Packets and bytes of one flow (or row) at one stage. */
 struct pktpath_counter {
@@ -87,7 +86,7 @@ struct pktpath_counter {
 struct pktpath_table_slot {
 	uint64_t meta;               /* PKTPATH_SLOT_* | tag */
 	struct pktpath_flow_key key; /* readable once meta is FULL; never changes after */
-	/* shared counters: struct pktpath_counter counters[stage_count] */
+				     /* shared counters: struct pktpath_counter counters[stage_count] */
 };
 
 struct pktpath_table_header {
@@ -111,9 +110,9 @@ struct pktpath_table_header {
 	uint64_t slots_offset;    /* from the header start */
 	uint64_t rows_offset;     /* first plane */
 	uint64_t plane_size;      /* bytes between planes */
-	uint8_t stage_pred[PKTPATH_TABLE_MAX_STAGES];            /* index of the stage before, or NO_PRED */
+	uint8_t stage_pred[PKTPATH_TABLE_MAX_STAGES];                       /* index of the stage before, or NO_PRED */
 	char stage_names[PKTPATH_TABLE_MAX_STAGES][PKTPATH_TABLE_NAME_LEN]; /* NUL-terminated */
-	uint8_t reserved1[8];     /* zero; pads the header to 640 bytes */
+	uint8_t reserved1[8];                                               /* zero; pads the header to 640 bytes */
 };
 
 /* Errors of init and validation (and of the C++ readers). */
@@ -170,13 +169,13 @@ PKTPATH_INLINE const char *pktpath_table_strerror(int e)
 
 /* What pktpath_table_init() formats. */
 struct pktpath_table_params {
-	uint32_t capacity;              /* power of two */
-	uint32_t probe_limit;           /* 0: min(PKTPATH_TABLE_DEFAULT_PROBE_LIMIT, capacity) */
+	uint32_t capacity;    /* power of two */
+	uint32_t probe_limit; /* 0: min(PKTPATH_TABLE_DEFAULT_PROBE_LIMIT, capacity) */
 	uint32_t key_size;
-	uint32_t key_format;            /* PKTPATH_TABLE_KEY_* */
+	uint32_t key_format; /* PKTPATH_TABLE_KEY_* */
 	uint32_t stage_count;
-	uint32_t layout;                /* PKTPATH_TABLE_SHARED_COUNTERS or PKTPATH_TABLE_PER_WRITER_COUNTERS */
-	uint32_t shard_count;           /* 1 with shared counters */
+	uint32_t layout;      /* PKTPATH_TABLE_SHARED_COUNTERS or PKTPATH_TABLE_PER_WRITER_COUNTERS */
+	uint32_t shard_count; /* 1 with shared counters */
 	uint64_t hash_seed;
 	const char *const *stage_names; /* stage_count names */
 	const uint8_t *stage_pred;      /* stage_count predecessors; NULL: a chain (stage i after i - 1) */
@@ -211,7 +210,8 @@ PKTPATH_INLINE int pktpath_table_geometry(struct pktpath_table_header *h)
 		return PKTPATH_TABLE_E_SHARDS;
 
 	h->slot_size = PKTPATH_TABLE_SLOT_SIZE(h->key_size, h->stage_count, h->layout);
-	h->counters_offset = h->layout == PKTPATH_TABLE_SHARED_COUNTERS ? PKTPATH_TABLE_COUNTERS_OFFSET(h->key_size) : 0;
+	h->counters_offset =
+		h->layout == PKTPATH_TABLE_SHARED_COUNTERS ? PKTPATH_TABLE_COUNTERS_OFFSET(h->key_size) : 0;
 	h->row_size = h->stage_count * (uint32_t)sizeof(struct pktpath_counter);
 	h->slots_offset = PKTPATH_TABLE_ALIGN64(sizeof(struct pktpath_table_header));
 	h->rows_offset = PKTPATH_TABLE_ALIGN64(h->slots_offset + (uint64_t)h->capacity * h->slot_size);
@@ -242,9 +242,10 @@ PKTPATH_INLINE int pktpath_table_plan_(const struct pktpath_table_params *p, str
 	h->header_size = (uint32_t)sizeof(*h);
 	h->hash_seed = p->hash_seed;
 	h->capacity = p->capacity;
-	h->probe_limit = p->probe_limit ? p->probe_limit
-					: (p->capacity < PKTPATH_TABLE_DEFAULT_PROBE_LIMIT ? p->capacity
-											 : PKTPATH_TABLE_DEFAULT_PROBE_LIMIT);
+	h->probe_limit =
+		p->probe_limit ? p->probe_limit
+			       : (p->capacity < PKTPATH_TABLE_DEFAULT_PROBE_LIMIT ? p->capacity
+										  : PKTPATH_TABLE_DEFAULT_PROBE_LIMIT);
 	h->key_size = p->key_size;
 	h->key_format = p->key_format;
 	h->stage_count = p->stage_count;

@@ -21,7 +21,10 @@
 
 namespace pktpath {
 
-inline const char *table_error_text(int e) { return pktpath_table_strerror(e); }
+inline const char *table_error_text(int e)
+{
+	return pktpath_table_strerror(e);
+}
 
 // Probe sequence lengths of the stored keys: slots a lookup of each examines.
 struct probe_stats {
@@ -60,7 +63,10 @@ public:
 		return h_->stage_pred[s] == PKTPATH_TABLE_NO_PRED ? -1 : h_->stage_pred[s];
 	}
 	std::uint64_t overflow_row() const noexcept { return h_->capacity; }
-	std::uint64_t unclassified_row(unsigned status) const noexcept { return std::uint64_t(h_->capacity) + 1 + status; }
+	std::uint64_t unclassified_row(unsigned status) const noexcept
+	{
+		return std::uint64_t(h_->capacity) + 1 + status;
+	}
 	std::uint64_t row_count() const noexcept { return std::uint64_t(h_->capacity) + 1 + h_->status_count; }
 
 	// Adds a row's counters, summed over shards, into counts[stage_count].
@@ -107,7 +113,9 @@ public:
 			std::uint64_t m = PKTPATH_LOAD_ACQUIRE(reinterpret_cast<const std::uint64_t *>(slot));
 			if ((m & PKTPATH_SLOT_STATE) != PKTPATH_SLOT_FULL)
 				continue;
-			std::uint64_t home = pktpath_hash_fast64(slot + PKTPATH_TABLE_KEY_OFFSET, h_->key_size, h_->hash_seed) & mask;
+			std::uint64_t home =
+				pktpath_hash_fast64(slot + PKTPATH_TABLE_KEY_OFFSET, h_->key_size, h_->hash_seed) &
+				mask;
 			std::uint64_t len = ((i - home) & mask) + 1;
 			hist[len < hist.size() ? len : hist.size() - 1]++;
 			sum += static_cast<double>(len);
@@ -157,14 +165,15 @@ public:
 	// A consistent copy (copy_to) written to f.
 	int save(std::FILE *f) const
 	{
-		std::unique_ptr<void, void (*)(void *)> buf(std::aligned_alloc(64, PKTPATH_TABLE_ALIGN64(size())), std::free);
+		std::unique_ptr<void, void (*)(void *)> buf(std::aligned_alloc(64, PKTPATH_TABLE_ALIGN64(size())),
+							    std::free);
 		if (!buf)
 			return PKTPATH_TABLE_E_NOMEM;
 		int err = copy_to(buf.get(), size());
 		if (err)
 			return err;
 		return std::fwrite(buf.get(), 1, size(), f) == size() && std::fflush(f) == 0 ? PKTPATH_TABLE_OK
-											  : PKTPATH_TABLE_E_IO;
+											     : PKTPATH_TABLE_E_IO;
 	}
 
 private:
@@ -243,7 +252,8 @@ private:
 	// Grows the buffer to cap bytes keeping the first keep.
 	bool reserve(std::size_t cap, std::size_t keep = 0)
 	{
-		std::unique_ptr<void, void (*)(void *)> n(std::aligned_alloc(64, PKTPATH_TABLE_ALIGN64(cap ? cap : 1)), std::free);
+		std::unique_ptr<void, void (*)(void *)> n(std::aligned_alloc(64, PKTPATH_TABLE_ALIGN64(cap ? cap : 1)),
+							  std::free);
 		if (!n) {
 			err_ = PKTPATH_TABLE_E_NOMEM;
 			return false;

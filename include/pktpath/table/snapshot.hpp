@@ -39,7 +39,7 @@ public:
 
 	// Reads every slot in slot order, then the overflow and unclassified rows.
 	explicit table_snapshot(const image_view &v)
-		: h_(v.header()), special_(std::size_t(1 + h_.status_count) * h_.stage_count)
+	    : h_(v.header()), special_(std::size_t(1 + h_.status_count) * h_.stage_count)
 	{
 		std::vector<std::uint8_t> key(h_.key_size);
 		std::vector<pktpath_counter> row(h_.stage_count);
@@ -112,7 +112,9 @@ public:
 		n = std::min(n, idx.size());
 		auto value = [&](std::size_t i) { return by_bytes ? at(i, stage).bytes : at(i, stage).packets; };
 		std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(n), idx.end(),
-				  [&](std::size_t a, std::size_t b) { return value(a) != value(b) ? value(a) > value(b) : a < b; });
+				  [&](std::size_t a, std::size_t b) {
+					  return value(a) != value(b) ? value(a) > value(b) : a < b;
+				  });
 		idx.resize(n);
 		return idx;
 	}
@@ -168,8 +170,8 @@ private:
 	pktpath_table_header h_{};
 	std::vector<std::uint32_t> slots_;
 	std::vector<std::uint8_t> keys_;
-	std::vector<pktpath_counter> counts_;   // flow_count x stage_count
-	std::vector<pktpath_counter> special_;  // overflow, then one row per status
+	std::vector<pktpath_counter> counts_;  // flow_count x stage_count
+	std::vector<pktpath_counter> special_; // overflow, then one row per status
 };
 
 // Interval reporting: each next() returns what was counted since the

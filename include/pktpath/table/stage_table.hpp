@@ -57,15 +57,15 @@ struct table_options {
 
 // How readers print a key type.
 template <class Key>
-struct table_key_format : std::integral_constant<std::uint32_t, PKTPATH_TABLE_KEY_OPAQUE> {};
+inline constexpr std::uint32_t table_key_format = PKTPATH_TABLE_KEY_OPAQUE;
 template <>
-struct table_key_format<flow_key> : std::integral_constant<std::uint32_t, PKTPATH_TABLE_KEY_FLOW> {};
+inline constexpr std::uint32_t table_key_format<flow_key> = PKTPATH_TABLE_KEY_FLOW;
 template <>
-struct table_key_format<ipv6_5tuple> : std::integral_constant<std::uint32_t, PKTPATH_TABLE_KEY_FLOW> {};
+inline constexpr std::uint32_t table_key_format<ipv6_5tuple> = PKTPATH_TABLE_KEY_FLOW;
 template <>
-struct table_key_format<pktpath_flow_key> : std::integral_constant<std::uint32_t, PKTPATH_TABLE_KEY_FLOW> {};
+inline constexpr std::uint32_t table_key_format<pktpath_flow_key> = PKTPATH_TABLE_KEY_FLOW;
 template <>
-struct table_key_format<ipv4_5tuple> : std::integral_constant<std::uint32_t, PKTPATH_TABLE_KEY_IPV4> {};
+inline constexpr std::uint32_t table_key_format<ipv4_5tuple> = PKTPATH_TABLE_KEY_IPV4;
 
 // Yields this many times to a preempted inserter of the same key before the
 // packet goes to the overflow row (the kernel, which cannot yield, does not wait).
@@ -185,8 +185,8 @@ public:
 	{
 		pktpath_table_geom g = g_;
 		fold(g);
-		pktpath_table_add_(&g, checked(stage, shard), pktpath_table_row_(&g, &key, pktpath_table_hash_(&g, &key)),
-				   stage, bytes);
+		pktpath_table_add_(&g, checked(stage, shard),
+				   pktpath_table_row_(&g, &key, pktpath_table_hash_(&g, &key)), stage, bytes);
 	}
 
 	// A packet without a key, by its parse status (enum pktpath_status).
@@ -254,7 +254,8 @@ public:
 		assert((stage_mask >> stage_count) == 0);
 		pktpath_table_geom g = g_;
 		fold(g);
-		pktpath_table_add_stages_(&g, checked(0, shard), row, stage_mask, bytes); // stage 0: the mask is checked
+		// Stage 0 for checked(): the mask was checked above.
+		pktpath_table_add_stages_(&g, checked(0, shard), row, stage_mask, bytes);
 	}
 
 	// --- shape and readers -------------------------------------------------
@@ -277,13 +278,14 @@ private:
 		{
 			for (unsigned i = 0; i < stage_count; i++) {
 				names[i] = Stages::stages[i].name;
-				preds[i] = Stages::stages[i].pred == no_pred ? PKTPATH_TABLE_NO_PRED
-									    : static_cast<std::uint8_t>(Stages::stages[i].pred);
+				preds[i] = Stages::stages[i].pred == no_pred
+						   ? PKTPATH_TABLE_NO_PRED
+						   : static_cast<std::uint8_t>(Stages::stages[i].pred);
 			}
 			c.capacity = capacity;
 			c.probe_limit = o.probe_limit;
 			c.key_size = key_size;
-			c.key_format = table_key_format<Key>::value;
+			c.key_format = table_key_format<Key>;
 			c.stage_count = stage_count;
 			c.layout = layout;
 			c.shard_count = o.shards;
@@ -303,12 +305,13 @@ private:
 
 	static bool matches(const pktpath_table_header &h)
 	{
-		if (h.key_size != key_size || h.key_format != table_key_format<Key>::value || h.stage_count != stage_count ||
+		if (h.key_size != key_size || h.key_format != table_key_format<Key> || h.stage_count != stage_count ||
 		    h.layout != layout || h.status_count < PKTPATH_TABLE_STATUS_COUNT)
 			return false;
 		for (unsigned i = 0; i < stage_count; i++) {
 			int pred = h.stage_pred[i] == PKTPATH_TABLE_NO_PRED ? no_pred : h.stage_pred[i];
-			if (std::strcmp(h.stage_names[i], Stages::stages[i].name) != 0 || pred != Stages::stages[i].pred)
+			if (std::strcmp(h.stage_names[i], Stages::stages[i].name) != 0 ||
+			    pred != Stages::stages[i].pred)
 				return false;
 		}
 		return true;

@@ -37,9 +37,12 @@ struct stage_def {
 struct linux_rx {
 	enum : unsigned { eth_type_trans, napi_gro_receive, netif_receive_skb, ip_rcv, tcp_v4_rcv, udp_rcv };
 	static constexpr stage_def stages[] = {
-		{"eth_type_trans", no_pred}, {"napi_gro_receive", eth_type_trans},
-		{"netif_receive_skb", napi_gro_receive}, {"ip_rcv", netif_receive_skb},
-		{"tcp_v4_rcv", ip_rcv}, {"udp_rcv", ip_rcv},
+		{"eth_type_trans", no_pred},
+		{"napi_gro_receive", eth_type_trans},
+		{"netif_receive_skb", napi_gro_receive},
+		{"ip_rcv", netif_receive_skb},
+		{"tcp_v4_rcv", ip_rcv},
+		{"udp_rcv", ip_rcv},
 	};
 };
 
