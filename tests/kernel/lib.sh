@@ -498,9 +498,9 @@ kh_check_dmesg() {
 	local hits
 	hits=$(grep -E 'WARNING|BUG|Oops|leak|Call Trace' "$1" | grep -Ev "${2:-^\$}" || true)
 	if [ -z "$hits" ]; then
-		kh_pass "dmesg has no WARNING/BUG/Oops/leak/Call Trace"
+		kh_pass "$KH_KVER: dmesg has no WARNING/BUG/Oops/leak/Call Trace"
 	else
-		kh_fail "dmesg reports: $(head -n 3 <<<"$hits" | tr '\n' '|')"
+		kh_fail "$KH_KVER: dmesg reports: $(head -n 3 <<<"$hits" | tr '\n' '|')"
 	fi
 }
 

@@ -16,6 +16,7 @@
 #   pp_kallsyms SYM.. /proc/kallsyms names SYM or SYM.<suffix>, per SYM
 #   pp_kprobe_ok SYM  whether a kprobe can be placed on SYM (tracefs)
 #   pp_settle IF      waits until IF receives nothing more; prints rx_packets
+#   pp_profile_*      kprobe hit counts through tracefs (see below)
 PP_OUT=/out
 # Written by the host's kh_initramfs_new: PP_KVER, PP_REL, PP_SENDER_MAC,
 # PP_RECEIVER_MAC, PP_RECEIVER_IP4, PP_RECEIVER_IP6.
@@ -166,4 +167,34 @@ pp_settle() {
 		sleep 0.2
 	done
 	echo "$_pp_now"
+}
+
+# Hit counts of kprobes placed through tracefs (no module needed), for
+# measuring which functions a scenario's traffic goes through:
+#   pp_profile_start SYM...   one kprobe event per symbol, group "pktpath",
+#                             enabled with tracing off (counted, not logged)
+#   pp_profile_read           "SYM HITS MISSED" per event
+#   pp_profile_stop           disables and removes the events
+# Event names are the symbols with every character but [A-Za-z0-9_] as "_".
+PP_TRACING=/sys/kernel/tracing
+pp_profile_start() {
+	echo 0 >"$PP_TRACING/tracing_on" || return 1
+	for _pp_s in "$@"; do
+		_pp_e=$(echo "$_pp_s" | tr -c 'A-Za-z0-9_\n' '_')
+		echo "p:pktpath/$_pp_e $_pp_s" >>"$PP_TRACING/kprobe_events" || return 1
+		echo "$_pp_e $_pp_s" >>/tmp/pp_profile
+	done
+	echo 1 >"$PP_TRACING/events/pktpath/enable"
+}
+pp_profile_read() {
+	while read -r _pp_e _pp_s; do
+		awk -v e="$_pp_e" -v s="$_pp_s" '$1 == e { print s, $2, $3 }' "$PP_TRACING/kprobe_profile"
+	done </tmp/pp_profile
+}
+pp_profile_stop() {
+	echo 0 >"$PP_TRACING/events/pktpath/enable"
+	while read -r _pp_e _pp_s; do
+		echo "-:pktpath/$_pp_e" >>"$PP_TRACING/kprobe_events"
+	done </tmp/pp_profile
+	rm -f /tmp/pp_profile
 }

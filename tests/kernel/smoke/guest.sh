@@ -8,6 +8,7 @@
 #   kprobe-mode.txt   ls -l of /proc/pktpath_smoke
 #   inject-*.txt      the injector's key=value line (bulk run, paced run)
 #   smoke.txt         /proc/pktpath_smoke after the injections
+#   profile.txt       "SYMBOL HITS MISSED" of tracefs kprobes during them
 #   netdev-*.txt      /proc/net/dev before and after
 #   counters.env      the receiver's and sender's statistics, before/after
 #   rmmod.rc          rmmod's exit code
@@ -40,6 +41,12 @@ S=$PP_SENDER_IF
 } >"$PP_OUT/counters.env"
 cp /proc/net/dev "$PP_OUT/netdev-before.txt"
 
+# Which of them the injected traffic goes through (both NICs: the
+# receiver's frames and the replies arriving at the sender).
+# shellcheck disable=SC2046 # one symbol per word
+pp_profile_start $(awk '$4 == "kprobe-ok" { print $2 }' "$PP_OUT/symbols.txt") ||
+	echo "kprobe profile could not start" >"$PP_OUT/profile.err"
+
 insmod /scenario/pktpath_smoke.ko || exit 10
 ls -l /proc/pktpath_smoke >"$PP_OUT/kprobe-mode.txt"
 
@@ -53,6 +60,8 @@ echo "rc=$?" >>"$PP_OUT/inject-paced.txt"
 
 rx_after=$(pp_settle "$R")
 cat /proc/pktpath_smoke >"$PP_OUT/smoke.txt"
+pp_profile_read >"$PP_OUT/profile.txt"
+pp_profile_stop
 cp /proc/net/dev "$PP_OUT/netdev-after.txt"
 {
 	echo "rx_after=$rx_after"

@@ -94,6 +94,7 @@ scenario_check() {
 	kh_info "$k: kfree_skb reasons: $(grep '^kfree_skb.reason.' "$smoke" | sed 's/^kfree_skb.reason.//' | tr '\n' ' ')"
 	kh_info "$k: drop reason names $(smoke_proc "$smoke" drop_reasons.names), SKB_DROP_REASON_MAX $(smoke_proc "$smoke" drop_reasons.max)"
 	kh_info "$k: symbols: $(awk '{ printf "%s%s", sep, ($2 == "-" ? $1 "=absent" : $2 "(" $4 ")"); sep = " " }' "$res/symbols.txt")"
+	kh_info "$k: kprobe hits during the injections (both NICs): $(awk '{ printf "%s%s=%s", sep, $1, $2; sep = " " }' "$res/profile.txt")"
 	kh_info "$k: injector $(smoke_kv "$bulk" frames_per_s) frames/s ($bulk_sent frames, $(smoke_kv "$bulk" bytes) bytes in $(smoke_kv "$bulk" elapsed_ns) ns)"
 	kh_info "$k: receiver rx_dropped delta $((rx_dropped_after - rx_dropped_before)), sender tx_packets delta $((sender_tx_after - sender_tx_before))"
 }
