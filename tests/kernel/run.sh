@@ -27,7 +27,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 usage() {
-	sed -n 's/^#   \{0,1\}//p' "$0" | sed -n '/^tests\/kernel\/run.sh/,/^$/p' >&2
+	{
+		echo "usage:"
+		sed -n 's/^#   \{0,1\}//p' "$0" | sed -n '/^tests\/kernel\/run.sh/,/^$/p'
+	} >&2
 	exit 2
 }
 

@@ -12,6 +12,7 @@
 #   netdev-*.txt      /proc/net/dev before and after
 #   counters.env      the receiver's and sender's statistics, before/after
 #   rmmod.rc          rmmod's exit code
+#   blob.bin          /scenario/blob.bin, to be compared on the host
 # The host (host.sh) makes the assertions; this script only fails when a
 # step cannot run at all.
 # shellcheck source=tests/kernel/guest/lib.sh
@@ -68,6 +69,8 @@ cp /proc/net/dev "$PP_OUT/netdev-after.txt"
 	echo "rx_dropped_after=$(pp_stat "$R" rx_dropped)"
 	echo "sender_tx_after=$(pp_stat "$S" tx_packets)"
 } >>"$PP_OUT/counters.env"
+
+cp /scenario/blob.bin "$PP_OUT/blob.bin"
 
 rmmod pktpath_smoke
 echo $? >"$PP_OUT/rmmod.rc"

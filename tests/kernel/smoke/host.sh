@@ -17,8 +17,8 @@
 
 SMOKE_DIR=$KH_LIB_DIR/smoke
 SMOKE_PASSES=${PKTPATH_SMOKE_PASSES:-20}
-SMOKE_PACED_RATE=2000
-SMOKE_PACED_FRAMES=1000
+SMOKE_PACED_RATE=1000
+SMOKE_PACED_FRAMES=500
 
 scenario_setup() {
 	SMOKE_PCAP=$KH_CACHE/smoke/smoke.pcap
@@ -33,12 +33,17 @@ scenario_setup() {
 
 scenario_prepare() {
 	local work=$1
+	SMOKE_WORK=$work
 	kh_module_build "$SMOKE_DIR" "$work/module"
 	kh_initramfs_file "$work/module/pktpath_smoke.ko" /scenario/pktpath_smoke.ko
 	kh_initramfs_file "$SMOKE_PCAP" /scenario/smoke.pcap
 	printf 'PASSES=%s\nPACED_RATE=%s\nPACED_FRAMES=%s\n' \
 		"$SMOKE_PASSES" "$SMOKE_PACED_RATE" "$SMOKE_PACED_FRAMES" >"$work/smoke.env"
 	kh_initramfs_file "$work/smoke.env" /scenario/smoke.env
+	# A 4 MiB random blob the guest hands back through the results disk: the
+	# real module's binary table image takes the same way.
+	head -c 4194304 /dev/urandom >"$work/blob.bin"
+	kh_initramfs_file "$work/blob.bin" /scenario/blob.bin
 }
 
 # smoke_kv FILE KEY: the value of KEY=VALUE or "KEY VALUE" in FILE.
@@ -81,6 +86,7 @@ scenario_check() {
 	kh_assert_eq "$k: /proc/pktpath_smoke mode" "-r--------" "$(cut -c1-10 "$res/kprobe-mode.txt")"
 	kh_assert_eq "$k: rmmod exit code" 0 "$(cat "$res/rmmod.rc")"
 	kh_assert_cmd "$k: /proc/pktpath_smoke gone after rmmod" test ! -e "$res/proc-after-rmmod.txt"
+	kh_assert_cmd "$k: a 4 MiB binary file comes back byte for byte" cmp -s "$SMOKE_WORK/blob.bin" "$res/blob.bin"
 	kh_assert_cmd "$k: eth_type_trans is in kallsyms" grep -q '^eth_type_trans eth_type_trans ' "$res/symbols.txt"
 
 	# Facts for the real module (reported, not asserted).
