@@ -10,6 +10,11 @@
  *
  * -r paces the frames at that rate (absolute deadlines, so a late frame does
  *    not delay the rest); 0 or absent sends as fast as the socket takes them.
+ *    Measured under TCG (6.1 and 6.12, 1 or 2 vCPUs, 60-byte frames): the
+ *    rate holds at 500 and 1000 frames/s; asked for 2000 it gave 1400-2000,
+ *    for 4000 only 1000-2300, less than unpaced (2500-25000, depending on
+ *    the load of the host): a frame sent into an idle link costs a queue
+ *    kick and interrupts that a burst shares.
  * -n sends the whole file that many times (default 1).
  * -c stops after that many frames in all.
  *

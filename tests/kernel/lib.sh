@@ -48,6 +48,15 @@ KH_APPEND_EXTRA=${KH_APPEND_EXTRA:-}
 KH_PVH=${KH_PVH:-1}             # 1: boot the uncompressed ELF (kh_vmlinux)
 
 kh_log() { printf 'pktpath-kernel: %s\n' "$*" >&2; }
+# kh_lock / kh_unlock: one harness at a time fetches images or builds the
+# helpers in a cache (two runs may share one, e.g. under ctest -j).
+kh_lock() {
+	mkdir -p "$KH_CACHE"
+	exec {KH_LOCK_FD}>"$KH_CACHE/.lock"
+	flock "$KH_LOCK_FD"
+}
+kh_unlock() { exec {KH_LOCK_FD}>&-; }
+
 kh_die() {
 	kh_log "error: $*"
 	exit 1
@@ -74,7 +83,7 @@ kh_elapsed() {
 # kernel images are not here: kh_kernel fetches them with apt-get download
 # and never installs one.  Installing linux-headers-6.12-amd64 pulls in the
 # 6.12 image package as a Depends; nothing boots it.
-KH_DEPS=(qemu-system-x86 busybox-static cpio xz-utils zstd kmod gcc g++ make libc6-dev
+KH_DEPS=(qemu-system-x86 busybox-static cpio xz-utils zstd kmod util-linux gcc g++ make libc6-dev
 	linux-headers-amd64 linux-headers-6.12-amd64)
 
 # kh_deps [PACKAGE...]: KH_DEPS and any extra packages a scenario needs.
@@ -150,6 +159,7 @@ kh_kernel() {
 	KH_VMLINUZ=$KH_IMG/boot/vmlinuz-$KH_REL
 	KH_MODROOT=$KH_IMG/lib/modules/$KH_REL
 	local stamp=$KH_IMG/.pktpath-version
+	kh_lock
 	if [ ! -f "$KH_VMLINUZ" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$ver" ]; then
 		local debs=$KH_CACHE/debs
 		mkdir -p "$debs"
@@ -160,7 +170,7 @@ kh_kernel() {
 			# An old package list may not know the version: update once.
 			(cd "$debs" && apt-get download -qq "$pkg=$ver" 2>/dev/null) ||
 				{ apt-get update -qq 2>/dev/null; (cd "$debs" && apt-get download -qq "$pkg=$ver"); } ||
-				kh_die "apt-get download $pkg=$ver failed"
+				kh_die "apt-get download $pkg=$ver failed (if the archive has moved on to a newer ABI, upgrade $meta so headers and image match again)"
 			[ -f "$deb" ] || kh_die "apt-get download did not write $deb"
 		fi
 		rm -rf "$KH_IMG"
@@ -175,6 +185,7 @@ kh_kernel() {
 		kh_vmlinux
 		KH_BOOT_KERNEL=$KH_VMLINUX
 	fi
+	kh_unlock
 	kh_log "kernel $KH_KVER: $KH_REL (headers and image $ver)"
 }
 
@@ -267,6 +278,7 @@ kh_module_build() {
 # KH_INJECT, KH_NEIGH, KH_REWRITE.
 kh_tools() {
 	local bin=$KH_CACHE/bin
+	kh_lock
 	mkdir -p "$bin"
 	KH_INJECT=$bin/pktpath-inject
 	KH_NEIGH=$bin/pktpath-neigh
@@ -282,6 +294,7 @@ kh_tools() {
 		g++ -std=c++17 -O2 -Wall -Wextra -Werror -I "$KH_REPO/include" -o "$KH_REWRITE" \
 			"$KH_LIB_DIR/rewrite.cpp" || kh_die "building the rewriter failed"
 	fi
+	kh_unlock
 }
 
 # kh_rewrite IN OUT [options]: the capture IN rewritten for the guest's

@@ -85,10 +85,11 @@ static void smoke_rx_probe(void *data, struct sk_buff *skb)
  * consume_skb(skb, location).  Only these two series are checked here.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-static void smoke_free_probe(void *data, struct sk_buff *skb, void *location, enum skb_drop_reason reason,
-			     struct sock *rx_sk)
+static void smoke_free_probe(void *data, struct sk_buff *skb, void *location,
+			     enum skb_drop_reason reason, struct sock *rx_sk)
 #else
-static void smoke_free_probe(void *data, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+static void smoke_free_probe(void *data, struct sk_buff *skb, void *location,
+			     enum skb_drop_reason reason)
 #endif
 {
 	atomic64_inc(&smoke_free_hits);
