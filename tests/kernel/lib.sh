@@ -397,7 +397,8 @@ kh_initramfs_pack() {
 # into WORK/results.  Files in WORK: console.log (the serial console, each
 # line prefixed with host seconds since QEMU started), qemu.log (QEMU's own
 # stderr), out.img (the results disk).  Sets KH_BOOT_SECONDS (QEMU start to
-# exit), KH_INIT_SECONDS (QEMU start to /init's first line on the console).
+# exit), KH_INIT_SECONDS (QEMU start to /init's first line on the console),
+# KH_SCENARIO_SECONDS (guest.sh's run, from the console's time stamps).
 # Returns non-zero (after saying why) when the guest timed out, did not
 # finish, or its results are incomplete or corrupt.
 #
@@ -448,7 +449,14 @@ kh_boot() {
 	rc=${PIPESTATUS[0]}
 	set -e
 	KH_BOOT_SECONDS=$(kh_elapsed)
-	KH_INIT_SECONDS=$(sed -n 's/^\[ *\([0-9.]*\)\] pktpath-guest: init start.*/\1/p' "$log" | head -n1)
+	KH_INIT_SECONDS=$(kh_console_time "$log" 'init start')
+	local s0 s1
+	s0=$(kh_console_time "$log" 'scenario start')
+	s1=$(kh_console_time "$log" 'scenario rc=')
+	KH_SCENARIO_SECONDS=-
+	if [ -n "$s0" ] && [ -n "$s1" ]; then
+		KH_SCENARIO_SECONDS=$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.3f", b - a }')
+	fi
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		kh_log "guest timed out after ${KH_TIMEOUT} s; console tail:"
 		tail -n 40 "$log" >&2
@@ -473,7 +481,13 @@ kh_boot() {
 		kh_log "results in $res do not match their manifest"
 		return 1
 	}
-	kh_log "guest done in ${KH_BOOT_SECONDS} s (/init after ${KH_INIT_SECONDS:-?} s)"
+	kh_log "guest done in ${KH_BOOT_SECONDS} s (/init after ${KH_INIT_SECONDS:-?} s, scenario ${KH_SCENARIO_SECONDS} s)"
+}
+
+# kh_console_time LOG TEXT: host seconds of the first "pktpath-guest: TEXT"
+# line of a console log written by kh_boot.
+kh_console_time() {
+	sed -n "s/^\[ *\([0-9.]*\)\] pktpath-guest: $2.*/\1/p" "$1" | head -n1
 }
 
 # ---------------------------------------------------------------- asserts

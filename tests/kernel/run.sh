@@ -103,7 +103,7 @@ for kver in "${kernels[@]}"; do
 			kh_fail "$kver: no scenario checks (guest exit code $guest_rc)"
 			tail -n 20 "$res"/net-setup.log "$res"/scenario.log 2>/dev/null || true
 		fi
-		kh_info "$kver: boot to /init $KH_INIT_SECONDS s (host clock), kernel uptime at /init $(cat "$res/init-uptime") s; QEMU ran $KH_BOOT_SECONDS s; module build $KH_MODULE_SECONDS s"
+		kh_info "$kver: boot to /init $KH_INIT_SECONDS s (host clock), kernel uptime at /init $(cat "$res/init-uptime") s; scenario $KH_SCENARIO_SECONDS s; QEMU ran $KH_BOOT_SECONDS s; module build $KH_MODULE_SECONDS s"
 	else
 		kh_fail "$kver: the guest run did not complete (see $work/console.log)"
 	fi
