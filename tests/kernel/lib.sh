@@ -194,8 +194,9 @@ kh_kernel() {
 # boot: measured here (host busy with other builds), 6.1's bzImage (xz)
 # reached /init 12.9-13.1 s after QEMU started and its ELF, booted through
 # the PVH entry point (CONFIG_PVH=y; QEMU loads the ELF itself), 3.5-7.4 s;
-# 6.12 (zstd) 10.8 s and 6.0-10.9 s.  A PVH boot has no KASLR.  Where the payload is comes from the bzImage
-# setup header (Documentation/x86/boot.rst): setup_sects at 0x1f1,
+# 6.12 (zstd) 10.8 s and 6.0-10.9 s.  A PVH boot has no KASLR.  Where the
+# payload is comes from the bzImage setup header
+# (Documentation/x86/boot.rst): setup_sects at 0x1f1,
 # payload_offset and payload_length at 0x248 and 0x24c, the offset counted
 # from the protected-mode code at (setup_sects + 1) * 512.  The payload is
 # the compressed vmlinux followed by its 4-byte size; Debian compresses 6.1
