@@ -41,7 +41,7 @@ static void add_attr(struct req *r, unsigned short type, const void *data, size_
 int main(int argc, char **argv)
 {
 	unsigned char addr[16], mac[6];
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
 	struct req r;
 	char ack[512];
 	unsigned ifindex;
@@ -65,8 +65,7 @@ int main(int argc, char **argv)
 	} else {
 		goto usage;
 	}
-	if (sscanf(argv[3], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4],
-		   &mac[5]) != 6)
+	if (sscanf(argv[3], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5]) != 6)
 		goto usage;
 
 	memset(&r, 0, sizeof(r));

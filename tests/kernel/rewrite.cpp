@@ -80,8 +80,7 @@ struct options {
 struct counts {
 	std::uint64_t read = 0, written = 0;
 	std::uint64_t rewritten = 0, adjusted = 0, l2_only = 0, unrewritable_kept = 0;
-	std::uint64_t left_too_long = 0, left_not_ethernet = 0, left_runt = 0, left_not_ip = 0,
-		      left_unrewritable = 0;
+	std::uint64_t left_too_long = 0, left_not_ethernet = 0, left_runt = 0, left_not_ip = 0, left_unrewritable = 0;
 	std::uint64_t v4_pairs = 0, v6_pairs = 0, v4_wraps = 0;
 };
 
@@ -99,7 +98,10 @@ bool parse_mac(const char *s, std::uint8_t *m)
 	return true;
 }
 
-std::uint16_t rd16(const std::uint8_t *p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+std::uint16_t rd16(const std::uint8_t *p)
+{
+	return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
+}
 void wr16(std::uint8_t *p, unsigned v)
 {
 	p[0] = static_cast<std::uint8_t>(v >> 8);
@@ -129,11 +131,16 @@ std::uint16_t fold(std::uint32_t acc)
 int csum_offset(unsigned proto, unsigned ipver)
 {
 	switch (proto) {
-	case 6: return 16;                   // TCP
-	case 17: return 6;                   // UDP
-	case 136: return 6;                  // UDP-Lite
-	case 58: return ipver == 6 ? 2 : -1; // ICMPv6 (ICMPv4's has no pseudo-header)
-	default: return -1;
+	case 6:
+		return 16; // TCP
+	case 17:
+		return 6; // UDP
+	case 136:
+		return 6; // UDP-Lite
+	case 58:
+		return ipver == 6 ? 2 : -1; // ICMPv6 (ICMPv4's has no pseudo-header)
+	default:
+		return -1;
 	}
 }
 
@@ -170,9 +177,14 @@ public:
 			return true;
 		}
 		switch (rewrite_ip(p, buf.size(), r)) {
-		case result::rewritten: c_.rewritten++; return true;
-		case result::adjusted: c_.adjusted++; return true;
-		case result::unrewritable: break;
+		case result::rewritten:
+			c_.rewritten++;
+			return true;
+		case result::adjusted:
+			c_.adjusted++;
+			return true;
+		case result::unrewritable:
+			break;
 		}
 		if (o_.skip_unrewritable) {
 			c_.left_unrewritable++;
@@ -251,8 +263,8 @@ private:
 
 		std::uint8_t *csum = p + r.l4_off + coff;
 		const bool whole = !(r.info & (PKTPATH_INFO_FRAG_FIRST | PKTPATH_INFO_SNAPPED)) &&
-				   r.status != PKTPATH_TRUNCATED && r.status != PKTPATH_MALFORMED &&
-				   r.l4_end <= cap && r.l4_end >= r.l4_off;
+				   r.status != PKTPATH_TRUNCATED && r.status != PKTPATH_MALFORMED && r.l4_end <= cap &&
+				   r.l4_end >= r.l4_off;
 		const bool udp4 = ver == 4 && proto == 17;
 		if (whole && proto != 136) {
 			// Pseudo-header: addresses, upper-layer length, protocol.
@@ -361,8 +373,9 @@ private:
 
 int usage()
 {
-	std::fprintf(stderr, "usage: pktpath-rewrite --dst-mac MAC --src-mac MAC [--dst4 A] [--dst6 A] [--src map|keep]\n"
-			     "       [--max-len N] [--only-ip] [--skip-unrewritable] [--stats FILE] [--map FILE] IN OUT\n");
+	std::fprintf(stderr,
+		     "usage: pktpath-rewrite --dst-mac MAC --src-mac MAC [--dst4 A] [--dst6 A] [--src map|keep]\n"
+		     "       [--max-len N] [--only-ip] [--skip-unrewritable] [--stats FILE] [--map FILE] IN OUT\n");
 	return 2;
 }
 
@@ -444,7 +457,8 @@ int main(int argc, char **argv)
 		std::fprintf(stderr, "pktpath-rewrite: %s: %s\n", o.out, w.err().message);
 		return 1;
 	}
-	const std::uint64_t left = c.left_too_long + c.left_not_ethernet + c.left_runt + c.left_not_ip + c.left_unrewritable;
+	const std::uint64_t left =
+		c.left_too_long + c.left_not_ethernet + c.left_runt + c.left_not_ip + c.left_unrewritable;
 	std::fprintf(stderr,
 		     "pktpath-rewrite: %s: read %llu frames, wrote %llu to %s (rewritten %llu, adjusted %llu, "
 		     "l2-only %llu, unrewritable %llu); left out %llu (too long %llu, not Ethernet %llu, runt %llu, "
@@ -457,7 +471,8 @@ int main(int argc, char **argv)
 		     (unsigned long long)c.left_unrewritable, (unsigned long long)c.v4_pairs,
 		     (unsigned long long)c.v6_pairs);
 	if (c.v4_wraps)
-		std::fprintf(stderr, "pktpath-rewrite: warning: more than 252 IPv4 pairs: sources reused (flows merged)\n");
+		std::fprintf(stderr,
+			     "pktpath-rewrite: warning: more than 252 IPv4 pairs: sources reused (flows merged)\n");
 	if (o.stats) {
 		FILE *s = std::fopen(o.stats, "w");
 		if (!s) {

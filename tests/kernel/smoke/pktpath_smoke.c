@@ -49,9 +49,7 @@ static atomic64_t smoke_reason_other;
 /* Index = enum skb_drop_reason; holes (SKB_NOT_DROPPED_YET, SKB_CONSUMED) stay NULL. */
 #define SMOKE_FN(reason) [SKB_DROP_REASON_##reason] = #reason,
 #define SMOKE_FNE(reason) [SKB_DROP_REASON_##reason] = #reason
-static const char *const smoke_reason_names[SKB_DROP_REASON_MAX + 1] = {
-	DEFINE_DROP_REASON(SMOKE_FN, SMOKE_FNE)
-};
+static const char *const smoke_reason_names[SKB_DROP_REASON_MAX + 1] = {DEFINE_DROP_REASON(SMOKE_FN, SMOKE_FNE)};
 
 static unsigned int smoke_slot(const struct net_device *dev)
 {
@@ -85,11 +83,10 @@ static void smoke_rx_probe(void *data, struct sk_buff *skb)
  * consume_skb(skb, location).  Only these two series are checked here.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-static void smoke_free_probe(void *data, struct sk_buff *skb, void *location,
-			     enum skb_drop_reason reason, struct sock *rx_sk)
+static void smoke_free_probe(void *data, struct sk_buff *skb, void *location, enum skb_drop_reason reason,
+			     struct sock *rx_sk)
 #else
-static void smoke_free_probe(void *data, struct sk_buff *skb, void *location,
-			     enum skb_drop_reason reason)
+static void smoke_free_probe(void *data, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 #endif
 {
 	atomic64_inc(&smoke_free_hits);
@@ -116,9 +113,9 @@ struct smoke_tp {
 };
 
 static struct smoke_tp smoke_tps[] = {
-	{ .name = "netif_receive_skb", .probe = smoke_rx_probe },
-	{ .name = "kfree_skb", .probe = smoke_free_probe },
-	{ .name = "consume_skb", .probe = smoke_consume_probe },
+	{.name = "netif_receive_skb", .probe = smoke_rx_probe},
+	{.name = "kfree_skb", .probe = smoke_free_probe},
+	{.name = "consume_skb", .probe = smoke_consume_probe},
 };
 
 static void smoke_find_tp(struct tracepoint *tp, void *priv)
