@@ -3,7 +3,8 @@
 # Installs the Debian packages a pktpath job needs, only those missing.
 #   install-deps.sh build   compiler and CMake (the examples)
 #   install-deps.sh test    + Catch2, Python, Google Benchmark and the benchmark peers,
-#                             tcpdump and promtool (the tests that cross-check with them)
+#                             tcpdump and promtool (the tests that cross-check with them),
+#                             python3-jsonschema (the replay's JSON schema test)
 #   install-deps.sh format  clang-format (CI's style check, tests/format.sh)
 # pktpath itself needs no package at run time: it is headers only.
 set -euo pipefail
@@ -13,7 +14,7 @@ case "${1:-build}" in
 build) ;;
 test)
 	want+=(clang catch2 python3 libbenchmark-dev libdpdk-dev libboost-dev libtbb-dev liburcu-dev libpcap-dev
-	       tcpdump prometheus)
+	       tcpdump prometheus python3-jsonschema)
 	;;
 format)
 	want=(clang-format git)
