@@ -25,7 +25,7 @@
 //
 // The capture: IMIX-like sizes (7 x 64, 4 x 576, 1 x 1514 bytes), 4096 IPv4 and IPv6 TCP/UDP
 // flows, one frame every microsecond; $PKTPATH_BENCH_REPLAY_MB megabytes (1024; at least
-// 1024 for the figures the README quotes), written to a fresh directory under $TMPDIR (or
+// 1024 for the figures of docs/benchmarks.md), written to a fresh directory under $TMPDIR (or
 // /tmp) at start and removed at exit.  Times are CPU time (the file is in the page cache),
 // without making and freeing the flow table (the same for all three; see table_pass).
 // `pktpath-bench-replay --generate FILE MB` writes the capture alone (to profile the replay).

@@ -6,7 +6,7 @@ For every capture that has a FILE.flows.tsv oracle, runs pktpath-flows and
 compares frame by frame (aligned on the oracle's `pkt` column, so pcapng
 Custom Blocks, which tshark counts as frames, are skipped).
 
-Strict frames (the corpus README's fair comparison: not malformed, not cut by
+Strict frames (the fair comparison of docs/testing.md: not malformed, not cut by
 the snap length, no expert error, IP reached through a plain link layer or no
 IP at all) must agree on ip version, addresses, protocol and ports, or be
 listed in the allowlist with a reason.  Every other frame must still get a

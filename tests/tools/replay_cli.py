@@ -100,7 +100,7 @@ def read_allowlist(path):
 
 
 def strict(row):
-    """The corpus README's fair comparison: not malformed, not snap-cut, no
+    """The fair comparison of docs/testing.md: not malformed, not snap-cut, no
     expert error, IP reached through a plain link layer (or no IP at all)."""
     return (row.get("malformed") == "0" and row.get("short") == "0" and row.get("expert_error") == "0"
             and row.get("simple_l2") in ("1", ""))

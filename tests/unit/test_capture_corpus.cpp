@@ -81,7 +81,7 @@ format expected_format(const std::string &s)
 TEST_CASE("capture reader agrees with tshark on the corpus", "[capture][corpus]")
 {
 	const fs::path corpus = PKTPATH_CORPUS_DIR;
-	if (!fs::exists(corpus / "README.md")) {
+	if (!fs::is_directory(corpus)) {
 		WARN("capture corpus not found at " << corpus << ": skipping");
 		return;
 	}
@@ -178,7 +178,7 @@ TEST_CASE("capture reader agrees with tshark on the corpus", "[capture][corpus]"
 TEST_CASE("corpus files cut and corrupted never read out of bounds", "[capture][corpus][errors]")
 {
 	const fs::path corpus = PKTPATH_CORPUS_DIR;
-	if (!fs::exists(corpus / "README.md")) {
+	if (!fs::is_directory(corpus)) {
 		WARN("capture corpus not found at " << corpus << ": skipping");
 		return;
 	}

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 // What a replay found, for people and programs: the human report, JSON
-// (schema "pktpath-replay/1", documented in the README; fields are only ever
-// added), CSV and Prometheus text.  The per-stage and per-flow parts are the
-// table's own exports (table/export.hpp); this adds the run around them:
+// (schema "pktpath-replay/1", docs/schema/pktpath-replay-1.schema.json;
+// fields are only ever added), CSV and Prometheus text.  The per-stage and
+// per-flow parts are the table's own exports (table/export.hpp); this adds
+// the run around them:
 // captures and their errors, the model's knobs, the outcome of every frame
 // (delivered, dropped at a named stage, unclassified by parse status),
 // softnet_stat-like counters per CPU and the NIC's.  Report time only:
