@@ -4,7 +4,8 @@
 #   install-deps.sh build   compiler and CMake (the examples)
 #   install-deps.sh test    + Catch2, Python, Google Benchmark and the benchmark peers,
 #                             tcpdump and promtool (the tests that cross-check with them),
-#                             python3-jsonschema (the replay's JSON schema test)
+#                             python3-jsonschema (the replay's JSON schema test),
+#                             tshark (the parser against tshark on generated captures)
 #   install-deps.sh format  clang-format (CI's style check, tests/format.sh)
 # pktpath itself needs no package at run time: it is headers only.
 set -euo pipefail
@@ -14,7 +15,7 @@ case "${1:-build}" in
 build) ;;
 test)
 	want+=(clang catch2 python3 libbenchmark-dev libdpdk-dev libboost-dev libtbb-dev liburcu-dev libpcap-dev
-	       tcpdump prometheus python3-jsonschema)
+	       tcpdump prometheus python3-jsonschema tshark)
 	;;
 format)
 	want=(clang-format git)

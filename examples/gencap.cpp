@@ -3,7 +3,7 @@
 // every byte the project ships was made by the project.  Output is
 // deterministic: the same program writes the same bytes.
 //
-//   pktpath-gencap mix|drops OUT.pcap
+//   pktpath-gencap mix|drops|encaps|raw12|raw14 OUT.pcap
 //
 // mix: a clean mix of IPv4/IPv6, TCP/UDP/ICMP, VLAN and QinQ flows, an IPv4
 // fragmented datagram, a VXLAN-tunnelled flow, ARP; the eight TCP flows of the
@@ -19,6 +19,16 @@
 // UDP flow that CPU 0 polls fast enough but its RPS CPU cannot process (the
 // backlog alone drops); frames without a flow key (ARP, LLDP, a snap-cut
 // IPv4 header); a quiet mix again.
+//
+// encaps: one UDP flow behind each Ethernet encapsulation the parser walks
+// (802.1Q, QinQ, MPLS, PPPoE with and without protocol compression,
+// LLC/SNAP, MACsec integrity-only, NSH, VN-Tag, E-Tag, the 802.1ah I-TAG),
+// each flow its own ports, and MACsec frames whose data is encrypted or
+// changed (no key): what tests/tools/encaps_vs_tshark.py compares with tshark.
+//
+// raw12, raw14: raw IPv4 and IPv6 frames under link types 12 and 14, the
+// numbers some BSDs give DLT_RAW and older captures store.
+
 #include <pktpath/capture/synth.hpp>
 #include <pktpath/capture/writer.hpp>
 #include <pktpath/flow/parse.h>
@@ -26,6 +36,7 @@
 #include <array>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -79,10 +90,10 @@ public:
 		frames_.push_back({bytes(f.begin(), f.begin() + static_cast<std::ptrdiff_t>(caplen)), now_, f.size()});
 	}
 
-	bool write(const char *path, bool nsec = false)
+	bool write(const char *path, bool nsec = false, std::uint32_t linktype = PKTPATH_LINKTYPE_ETHERNET)
 	{
 		pktpath::capture::pcap_writer w;
-		if (!w.open(path, PKTPATH_LINKTYPE_ETHERNET, 262144, nsec))
+		if (!w.open(path, linktype, 262144, nsec))
 			return report(w);
 		for (auto &f : frames_)
 			if (!w.write(f.data.data(), static_cast<std::uint32_t>(f.data.size()),
@@ -296,20 +307,148 @@ void make_drops(generator &g)
 	quiet(200);
 }
 
+void make_encaps(generator &g)
+{
+	const v4 a = {198, 51, 100, 1}, b = {203, 0, 113, 1};
+	const v6 a6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	const v6 b6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+	unsigned port = 61000; // a source port per encapsulation: one flow each
+	auto udp4 = [&](builder &f) { return f.ipv4(a, b, 17).udp(port++, 61999).payload(22).finish(); };
+	auto udp6 = [&](builder &f) { return f.ipv6(a6, b6, 17).udp(port++, 61999).payload(22).finish(); };
+	const std::vector<std::function<bytes()>> frames = {
+		[&] {
+			builder f;
+			return udp4(f.eth(0x0800));
+		},
+		[&] {
+			builder f;
+			return udp4(f.eth(0x8100).vlan(10, 0x0800));
+		},
+		[&] {
+			builder f;
+			return udp6(f.eth(0x88a8).vlan(20, 0x8100).vlan(21, 0x86dd));
+		},
+		[&] {
+			builder f;
+			return udp4(f.eth(0x9100).vlan(30, 0x0800));
+		},
+		[&] {
+			builder f;
+			return udp4(f.eth(0x8847).mpls(100, false).mpls(200, true));
+		},
+		[&] {
+			builder f;
+			return udp6(f.eth(0x8847).mpls(300, true));
+		},
+		[&] {
+			builder f;
+			return udp4(f.eth(0x8864).pppoe(0x0021));
+		},
+		[&] {
+			builder f;
+			return udp4(f.eth(0x8864).pppoe_pfc(0x21));
+		},
+		[&] {
+			builder f;
+			return udp6(f.eth(0x8864).pppoe_pfc(0x57));
+		},
+		[&] {
+			builder f;
+			return udp4(f.eth(8 + 50).raw(
+				{0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00})); // 802.3 length: SNAP and the datagram
+		},
+		[&] {
+			builder f;
+			return udp4(f.eth(0x88e5).macsec(0x20, 0x0800));
+		},
+		[&] {
+			builder f;
+			return udp6(f.eth(0x88e5).macsec(0x00, 0x86dd));
+		},
+		[&] {
+			builder f;
+			return udp4(f.eth(0x88e5).macsec(0x20, 0x8100).vlan(40, 0x0800));
+		},
+		[&] {
+			builder f;
+			return udp4(f.eth(0x894f).nsh(1));
+		},
+		[&] {
+			builder f;
+			return udp6(f.eth(0x894f).nsh(2, 6));
+		},
+		[&] {
+			builder f;
+			return udp4(f.eth(0x894f).nsh(3).eth(0x0800));
+		},
+		[&] {
+			builder f;
+			return udp4(f.eth(0x8926).raw({0, 1, 0, 2}).be16(0x0800));
+		},
+		[&] {
+			builder f;
+			return udp6(f.eth(0x893f).raw({0, 0, 0, 1, 0, 0}).be16(0x86dd));
+		},
+		[&] {
+			builder f;
+			return udp4(f.eth(0x88e7).raw({0, 0, 0, 5}).eth(0x0800));
+		},
+		// Encrypted, changed (no key for anyone): the SecTAG and opaque data.
+		[&] { return builder().eth(0x88e5).macsec(0x2c, 0x0800).payload(60).finish(); },
+		[&] { return builder().eth(0x88e5).macsec(0x24, 0x0800).payload(60).finish(); },
+	};
+	for (int round = 0; round < 2; round++) {
+		port = 61000;
+		for (const auto &make : frames)
+			g.add(make());
+	}
+}
+
+// Raw IPv4 and IPv6 frames (for link types 12 and 14).
+void make_raw(generator &g)
+{
+	const v6 a6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	const v6 b6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+	for (unsigned i = 0; i < 4; i++) {
+		g.add(builder()
+			      .ipv4({198, 51, 100, 1}, {203, 0, 113, 1}, 17)
+			      .udp(62000 + i, 62999)
+			      .payload(20)
+			      .finish());
+		g.add(builder().ipv6(a6, b6, 6).tcp(62100 + i, 62998).payload(20).finish());
+	}
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
-	const bool mix = argc == 3 && std::strcmp(argv[1], "mix") == 0;
-	const bool drops = argc == 3 && std::strcmp(argv[1], "drops") == 0;
-	if (!mix && !drops) {
-		std::fprintf(stderr, "usage: pktpath-gencap mix|drops OUT.pcap\n");
+	const char *const profiles[] = {"mix", "drops", "encaps", "raw12", "raw14"};
+	int p = -1;
+	for (int i = 0; argc == 3 && i < 5; i++)
+		if (std::strcmp(argv[1], profiles[i]) == 0)
+			p = i;
+	if (p < 0) {
+		std::fprintf(stderr, "usage: pktpath-gencap mix|drops|encaps|raw12|raw14 OUT.pcap\n");
 		return 2;
 	}
 	generator g(1767225600ull * 1000000000ull); // 2026-01-01T00:00:00Z
-	if (mix)
+	switch (p) {
+	case 0:
 		make_mix(g);
-	else
+		break;
+	case 1:
 		make_drops(g);
-	return g.write(argv[2], drops) ? 0 : 1;
+		break;
+	case 2:
+		make_encaps(g);
+		break;
+	default:
+		make_raw(g);
+		break;
+	}
+	const std::uint32_t linktype = p == 3   ? PKTPATH_LINKTYPE_RAW_DLT12
+				       : p == 4 ? PKTPATH_LINKTYPE_RAW_DLT14
+						: PKTPATH_LINKTYPE_ETHERNET;
+	return g.write(argv[2], p == 1, linktype) ? 0 : 1;
 }

@@ -22,7 +22,7 @@ import subprocess
 import sys
 
 KEYED = {"ok", "nonfirst_fragment", "no_ports"}
-STATUSES = KEYED | {"truncated", "malformed", "unsupported_l2", "unsupported_l3"}
+STATUSES = KEYED | {"truncated", "malformed", "unsupported_l2", "unsupported_l3", "encrypted"}
 
 
 def read_oracle(path):

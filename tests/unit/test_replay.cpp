@@ -626,7 +626,8 @@ namespace {
 
 // One frame of every kind the classifier tells apart: 40 UDP and 10 TCP
 // IPv4 flows, IPv6, the same TCP flow on VLAN 42 and 43, ICMP (no ports), a
-// later fragment, and frames without a key: ARP, LLC, truncated, malformed.
+// later fragment, and frames without a key: ARP, LLC, encrypted MACsec,
+// truncated, malformed.
 std::vector<bytes> frame_kinds()
 {
 	std::vector<bytes> k;
@@ -649,6 +650,7 @@ std::vector<bytes> frame_kinds()
 	k.push_back(builder().eth(0x0800).ipv4(client, server, 17, 0x0010).payload(40).finish());
 	k.push_back(builder().eth(0x0806).raw({0, 1, 8, 0, 6, 4, 0, 1}).zeros(20).finish());
 	k.push_back(builder().eth(0x0026).raw({0x42, 0x42, 0x03}).zeros(35).finish());
+	k.push_back(builder().eth(0x88e5).macsec(0x2c, 0x0800).zeros(40).finish());
 	bytes cut = udp_frame(5000);
 	cut.resize(30);
 	k.push_back(cut);

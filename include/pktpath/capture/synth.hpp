@@ -52,6 +52,32 @@ struct builder {
 		pppoe_fix = length_override == 0xffffffff;
 		return be16(ppp_proto);
 	}
+	// PPPoE session with PPP protocol-field compression (RFC 1661): a one-byte protocol.
+	builder &pppoe_pfc(unsigned ppp_proto)
+	{
+		raw({0x11, 0x00}).be16(0x1234);
+		pppoe_len_at = b.size();
+		be16(0);
+		pppoe_fix = true;
+		return u8(ppp_proto);
+	}
+	// 802.1AE SecTAG (TCI/AN byte, short length 0, packet number 1, an SCI when
+	// tci has the SC bit 0x20), then the ethertype of the user data.
+	builder &macsec(unsigned tci, unsigned ethertype)
+	{
+		u8(tci).u8(0).be32(1);
+		if (tci & 0x20)
+			raw({0x02, 0, 0, 0, 0, 1}).be16(1);
+		return be16(ethertype);
+	}
+	// RFC 8300 NSH: MD type 2, `words` 4-byte words in all (base and service
+	// path headers, then zeroed context headers), next protocol `next`.
+	builder &nsh(unsigned next, unsigned words = 2)
+	{
+		u8(0).u8(words & 0x3f).u8(0x02).u8(next);
+		be32(42u << 8 | 255); // service path 42, index 255
+		return zeros(4 * (words - 2));
+	}
 	// IPv4 header; total length is fixed up by finish() unless given.
 	builder &ipv4(std::array<std::uint8_t, 4> src, std::array<std::uint8_t, 4> dst, unsigned proto,
 		      unsigned frag = 0, unsigned options_words = 0)

@@ -24,13 +24,42 @@
 enum pktpath_linktype {
 	PKTPATH_LINKTYPE_NULL = 0, /* BSD loopback: 4-byte address family, host order */
 	PKTPATH_LINKTYPE_ETHERNET = 1,
-	PKTPATH_LINKTYPE_RAW = 101,  /* raw IPv4 or IPv6, by version nibble */
-	PKTPATH_LINKTYPE_LOOP = 108, /* OpenBSD loopback: address family, network order */
+	PKTPATH_LINKTYPE_RAW_DLT12 = 12, /* raw IP as most BSDs number DLT_RAW: older files store it */
+	PKTPATH_LINKTYPE_RAW_DLT14 = 14, /* raw IP as OpenBSD numbers DLT_RAW */
+	PKTPATH_LINKTYPE_RAW = 101,      /* raw IPv4 or IPv6, by version nibble */
+	PKTPATH_LINKTYPE_LOOP = 108,     /* OpenBSD loopback: address family, network order */
 	PKTPATH_LINKTYPE_LINUX_SLL = 113,
 	PKTPATH_LINKTYPE_IPV4 = 228,
 	PKTPATH_LINKTYPE_IPV6 = 229,
 	PKTPATH_LINKTYPE_LINUX_SLL2 = 276
 };
+
+/* Ethertypes (IEEE registry) and PPP protocols the parser walks through. */
+enum pktpath_ethertype {
+	PKTPATH_ETH_P_802_3_MIN = 0x0600, /* below: an 802.3 length, not an ethertype */
+	PKTPATH_ETH_P_IPV4 = 0x0800,
+	PKTPATH_ETH_P_TEB = 0x6558, /* transparent Ethernet bridging (GRE, Geneve) */
+	PKTPATH_ETH_P_8021Q = 0x8100,
+	PKTPATH_ETH_P_IPV6 = 0x86dd,
+	PKTPATH_ETH_P_MPLS_UC = 0x8847,
+	PKTPATH_ETH_P_MPLS_MC = 0x8848,
+	PKTPATH_ETH_P_PPPOE_SES = 0x8864,
+	PKTPATH_ETH_P_8021AD = 0x88a8,
+	PKTPATH_ETH_P_MACSEC = 0x88e5, /* 802.1AE */
+	PKTPATH_ETH_P_PBB = 0x88e7,    /* 802.1ah provider backbone I-TAG */
+	PKTPATH_ETH_P_VNTAG = 0x8926,
+	PKTPATH_ETH_P_ETAG = 0x893f,     /* 802.1BR */
+	PKTPATH_ETH_P_NSH = 0x894f,      /* RFC 8300 network service header */
+	PKTPATH_ETH_P_QINQ_9100 = 0x9100 /* pre-standard QinQ */
+};
+#define PKTPATH_PPP_IPV4 0x0021u
+#define PKTPATH_PPP_IPV6 0x0057u
+/* RFC 8300 next protocol */
+#define PKTPATH_NSH_NEXT_IPV4 1u
+#define PKTPATH_NSH_NEXT_IPV6 2u
+#define PKTPATH_NSH_NEXT_ETHERNET 3u
+#define PKTPATH_NSH_NEXT_NSH 4u
+#define PKTPATH_NSH_NEXT_MPLS 5u
 
 /* Caller's choice of what goes into the key (flow_dissector style). */
 #define PKTPATH_PARSE_VLAN 0x1u      /* outermost 802.1Q/802.1ad VLAN id into key.vlan */
@@ -44,6 +73,8 @@ enum pktpath_linktype {
 #define PKTPATH_INFO_VLAN 0x08u       /* at least one VLAN tag */
 #define PKTPATH_INFO_MPLS 0x10u       /* MPLS label stack */
 #define PKTPATH_INFO_PPPOE 0x20u      /* PPPoE session */
+#define PKTPATH_INFO_MACSEC 0x40u     /* 802.1AE SecTAG */
+#define PKTPATH_INFO_NSH 0x80u        /* RFC 8300 network service header */
 
 /* pktpath_parse_result.tunnel: the innermost tunnel removed (PKTPATH_PARSE_INNER) */
 enum pktpath_tunnel {
@@ -189,6 +220,8 @@ PKTPATH_INLINE enum pktpath_status pktpath_parse(const void *frame, size_t caple
 		st = PKTPATH_UNSUPPORTED_L3;
 		goto done;
 	case PKTPATH_LINKTYPE_RAW:
+	case PKTPATH_LINKTYPE_RAW_DLT12:
+	case PKTPATH_LINKTYPE_RAW_DLT14:
 		goto raw_ip;
 	case PKTPATH_LINKTYPE_IPV4:
 		goto ipv4;
@@ -217,16 +250,16 @@ ethernet:
 	c.off += 14;
 
 ethertype:
-	if (PKTPATH_LIKELY(ethertype == 0x0800))
+	if (PKTPATH_LIKELY(ethertype == PKTPATH_ETH_P_IPV4))
 		goto ipv4;
 	switch (ethertype) {
-	case 0x0800:
+	case PKTPATH_ETH_P_IPV4:
 		goto ipv4;
-	case 0x86dd:
+	case PKTPATH_ETH_P_IPV6:
 		goto ipv6;
-	case 0x8100: /* 802.1Q */
-	case 0x88a8: /* 802.1ad */
-	case 0x9100: /* pre-standard QinQ */
+	case PKTPATH_ETH_P_8021Q:
+	case PKTPATH_ETH_P_8021AD:
+	case PKTPATH_ETH_P_QINQ_9100:
 		if (++headers > PKTPATH_MAX_HEADERS) {
 			st = PKTPATH_MALFORMED;
 			goto done;
@@ -239,11 +272,11 @@ ethertype:
 		ethertype = pktpath_be16_(c.p + c.off + 2);
 		c.off += 4;
 		goto ethertype;
-	case 0x8847: /* MPLS unicast */
-	case 0x8848: /* MPLS multicast */
+	case PKTPATH_ETH_P_MPLS_UC:
+	case PKTPATH_ETH_P_MPLS_MC:
 		r->info |= PKTPATH_INFO_MPLS;
 		goto mpls;
-	case 0x8864: /* PPPoE session */
+	case PKTPATH_ETH_P_PPPOE_SES:
 		if ((st = pktpath_need_(&c, 8)))
 			goto done;
 		if (c.p[c.off] != 0x11 || c.p[c.off + 1] != 0) { /* version 1, type 1, code "session data" */
@@ -253,18 +286,54 @@ ethertype:
 		r->info |= PKTPATH_INFO_PPPOE;
 		/* The PPPoE length covers the PPP protocol field and its payload. */
 		pktpath_bound_(&c, c.off + 6, pktpath_be16_(c.p + c.off + 4), &r->info);
-		if ((st = pktpath_need_(&c, 8)))
+		if ((st = pktpath_need_(&c, 7)))
 			goto done;
-		proto = pktpath_be16_(c.p + c.off + 6);
-		c.off += 8;
-		if (proto == 0x0021)
+		/* RFC 1661 protocol-field compression: an odd first byte is the whole, one-byte field. */
+		proto = c.p[c.off + 6];
+		hl = 7;
+		if (!(proto & 1u)) {
+			if ((st = pktpath_need_(&c, 8)))
+				goto done;
+			proto = pktpath_be16_(c.p + c.off + 6);
+			hl = 8;
+		}
+		c.off += hl;
+		if (proto == PKTPATH_PPP_IPV4)
 			goto ipv4;
-		if (proto == 0x0057)
+		if (proto == PKTPATH_PPP_IPV6)
 			goto ipv6;
 		st = PKTPATH_UNSUPPORTED_L3;
 		goto done;
+	case PKTPATH_ETH_P_MACSEC:
+		/* SecTAG: TCI/AN, short length, packet number, and an 8-byte SCI when TCI's SC bit is set. */
+		if ((st = pktpath_need_(&c, 6)))
+			goto done;
+		r->info |= PKTPATH_INFO_MACSEC;
+		if (c.p[c.off] & 0x80u) { /* V: version 0 only */
+			st = PKTPATH_UNSUPPORTED_L2;
+			goto done;
+		}
+		/* E (encrypted) or C (changed): the user data, its ethertype included, is not in clear. */
+		if (c.p[c.off] & 0x0cu) {
+			st = PKTPATH_ENCRYPTED;
+			goto done;
+		}
+		/* Integrity only: the ethertype and payload are in clear (the ICV trails them). */
+		hl = (c.p[c.off] & 0x20u) ? 14u : 6u;
+		goto shim;
+	case PKTPATH_ETH_P_PBB: /* I-TAG, then the customer's destination and source MACs */
+		hl = 4 + 12;
+		goto shim;
+	case PKTPATH_ETH_P_VNTAG: /* destination and source virtual interfaces */
+		hl = 4;
+		goto shim;
+	case PKTPATH_ETH_P_ETAG: /* E-CIDs of the port extender */
+		hl = 6;
+		goto shim;
+	case PKTPATH_ETH_P_NSH:
+		goto nsh;
 	default:
-		if (ethertype >= 0x0600) {
+		if (ethertype >= PKTPATH_ETH_P_802_3_MIN) {
 			st = PKTPATH_UNSUPPORTED_L3;
 			goto done;
 		}
@@ -277,11 +346,65 @@ ethertype:
 		}
 		ethertype = pktpath_be16_(c.p + c.off + 6);
 		c.off += 8;
-		if (ethertype < 0x0600) {
+		if (ethertype < PKTPATH_ETH_P_802_3_MIN) {
 			st = PKTPATH_UNSUPPORTED_L2;
 			goto done;
 		}
 		goto ethertype;
+	}
+
+shim:
+	/* hl bytes of an L2 shim, then the ethertype of what it carries. */
+	if (++headers > PKTPATH_MAX_HEADERS) {
+		st = PKTPATH_MALFORMED;
+		goto done;
+	}
+	if ((st = pktpath_need_(&c, hl + 2)))
+		goto done;
+	ethertype = pktpath_be16_(c.p + c.off + hl);
+	c.off += hl + 2;
+	goto ethertype;
+
+nsh:
+	/*
+	 * Base header (version, O, TTL, length in 4-byte words, MD type, next
+	 * protocol), service path header, context headers: `length` words in all.
+	 */
+	if (++headers > PKTPATH_MAX_HEADERS) {
+		st = PKTPATH_MALFORMED;
+		goto done;
+	}
+	if ((st = pktpath_need_(&c, 8)))
+		goto done;
+	r->info |= PKTPATH_INFO_NSH;
+	if (c.p[c.off] >> 6) { /* version 0 only */
+		st = PKTPATH_UNSUPPORTED_L2;
+		goto done;
+	}
+	hl = (c.p[c.off + 1] & 0x3fu) * 4u;
+	if (hl < 8) {
+		st = PKTPATH_MALFORMED;
+		goto done;
+	}
+	if ((st = pktpath_need_(&c, hl)))
+		goto done;
+	proto = c.p[c.off + 3];
+	c.off += hl;
+	switch (proto) {
+	case PKTPATH_NSH_NEXT_IPV4:
+		goto ipv4;
+	case PKTPATH_NSH_NEXT_IPV6:
+		goto ipv6;
+	case PKTPATH_NSH_NEXT_ETHERNET:
+		goto ethernet;
+	case PKTPATH_NSH_NEXT_NSH:
+		goto nsh;
+	case PKTPATH_NSH_NEXT_MPLS:
+		r->info |= PKTPATH_INFO_MPLS;
+		goto mpls;
+	default:
+		st = PKTPATH_UNSUPPORTED_L3;
+		goto done;
 	}
 
 mpls:
@@ -446,7 +569,7 @@ transport:
 				ethertype = pktpath_be16_(c.p + c.off + 10);
 				r->tunnel = PKTPATH_TUNNEL_GENEVE;
 				c.off += hl;
-				if (ethertype == 0x6558)
+				if (ethertype == PKTPATH_ETH_P_TEB)
 					goto decap_ethernet;
 				goto decap_ethertype;
 			}
@@ -467,13 +590,14 @@ transport:
 			hl = 4u + ((gflags & 0x8000u) ? 4u : 0u) + ((gflags & 0x2000u) ? 4u : 0u) +
 			     ((gflags & 0x1000u) ? 4u : 0u);
 			ethertype = pktpath_be16_(c.p + c.off + 2);
-			if (ethertype != 0x0800 && ethertype != 0x86dd && ethertype != 0x6558 && ethertype != 0x8847)
+			if (ethertype != PKTPATH_ETH_P_IPV4 && ethertype != PKTPATH_ETH_P_IPV6 &&
+			    ethertype != PKTPATH_ETH_P_TEB && ethertype != PKTPATH_ETH_P_MPLS_UC)
 				goto no_ports;
 			if ((st = pktpath_need_(&c, hl)))
 				goto done;
 			c.off += hl;
-			r->tunnel = ethertype == 0x6558 ? PKTPATH_TUNNEL_GRE_TEB : PKTPATH_TUNNEL_GRE;
-			if (ethertype == 0x6558)
+			r->tunnel = ethertype == PKTPATH_ETH_P_TEB ? PKTPATH_TUNNEL_GRE_TEB : PKTPATH_TUNNEL_GRE;
+			if (ethertype == PKTPATH_ETH_P_TEB)
 				goto decap_ethernet;
 			goto decap_ethertype;
 		}
@@ -482,7 +606,7 @@ transport:
 	case PKTPATH_IPPROTO_IPV6:
 		if (flags & PKTPATH_PARSE_INNER) {
 			r->tunnel = PKTPATH_TUNNEL_IPIP;
-			ethertype = proto == PKTPATH_IPPROTO_IPIP ? 0x0800u : 0x86ddu;
+			ethertype = proto == PKTPATH_IPPROTO_IPIP ? PKTPATH_ETH_P_IPV4 : PKTPATH_ETH_P_IPV6;
 			goto decap_ethertype;
 		}
 		goto no_ports;

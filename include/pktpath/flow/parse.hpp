@@ -18,6 +18,8 @@ using parse_result = pktpath_parse_result;
 enum class linktype : std::uint32_t {
 	null = PKTPATH_LINKTYPE_NULL,
 	ethernet = PKTPATH_LINKTYPE_ETHERNET,
+	raw_dlt12 = PKTPATH_LINKTYPE_RAW_DLT12,
+	raw_dlt14 = PKTPATH_LINKTYPE_RAW_DLT14,
 	raw = PKTPATH_LINKTYPE_RAW,
 	loop = PKTPATH_LINKTYPE_LOOP,
 	linux_sll = PKTPATH_LINKTYPE_LINUX_SLL,

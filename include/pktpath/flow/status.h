@@ -19,7 +19,8 @@ enum pktpath_status {
 	PKTPATH_MALFORMED = 4,         /* a header contradicts itself or its length fields */
 	PKTPATH_UNSUPPORTED_L2 = 5,    /* link type or L2 framing not parsed (LLC, unknown linktype) */
 	PKTPATH_UNSUPPORTED_L3 = 6,    /* not IPv4/IPv6 (ARP, LLDP, ...) */
-	PKTPATH_STATUS_COUNT = 7
+	PKTPATH_ENCRYPTED = 7,         /* the headers the key needs are not in clear (MACsec E or C bit) */
+	PKTPATH_STATUS_COUNT = 8
 };
 
 PKTPATH_INLINE int pktpath_status_has_key(unsigned status)
@@ -30,7 +31,8 @@ PKTPATH_INLINE int pktpath_status_has_key(unsigned status)
 PKTPATH_INLINE const char *pktpath_status_name(unsigned status)
 {
 	static const char *const names[PKTPATH_STATUS_COUNT] = {
-		"ok", "nonfirst_fragment", "no_ports", "truncated", "malformed", "unsupported_l2", "unsupported_l3"};
+		"ok",        "nonfirst_fragment", "no_ports",       "truncated",
+		"malformed", "unsupported_l2",    "unsupported_l3", "encrypted"};
 	return status < PKTPATH_STATUS_COUNT ? names[status] : "invalid";
 }
 
