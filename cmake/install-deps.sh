@@ -7,6 +7,7 @@
 #                             python3-jsonschema (the replay's JSON schema test),
 #                             tshark (the parser against tshark on generated captures)
 #   install-deps.sh format  clang-format (CI's style check, tests/format.sh)
+#   install-deps.sh fuzz    + clang and its libFuzzer runtime (tests/fuzz/run.sh)
 # pktpath itself needs no package at run time: it is headers only.
 set -euo pipefail
 
@@ -20,8 +21,11 @@ test)
 format)
 	want=(clang-format git)
 	;;
+fuzz)
+	want+=(clang libclang-rt-14-dev)
+	;;
 *)
-	echo "usage: $0 build|test|format" >&2
+	echo "usage: $0 build|test|format|fuzz" >&2
 	exit 2
 	;;
 esac

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
-// Shared helpers of the capture tests: captures built byte by byte in either
-// byte order, deterministic payloads, and frame comparison.
+// Shared helpers of the capture tests and the fuzz seeds: captures built byte
+// by byte in either byte order (pcap records, pcapng blocks), deterministic
+// payloads, and frame comparison.
 #ifndef PKTPATH_TEST_CAPTURE_UTIL_HPP
 #define PKTPATH_TEST_CAPTURE_UTIL_HPP
 
@@ -71,6 +72,70 @@ inline std::vector<std::uint8_t> pcap_record(bool big, std::uint32_t sec, std::u
 	bytes b(big);
 	b.u32(sec).u32(frac).u32(static_cast<std::uint32_t>(data.size())).u32(origlen).raw(data);
 	return b.v;
+}
+
+// pcapng blocks (draft-ietf-opsawg-pcapng): a block is type, total length,
+// body padded to 4, total length again.
+inline std::vector<std::uint8_t> block(bool big, std::uint32_t type, const std::vector<std::uint8_t> &body)
+{
+	bytes b(big);
+	const auto len = static_cast<std::uint32_t>(12 + (body.size() + 3) / 4 * 4);
+	b.u32(type).u32(len).raw(body).pad4().u32(len);
+	return b.v;
+}
+
+inline std::vector<std::uint8_t> option(bool big, std::uint16_t code, const std::vector<std::uint8_t> &value)
+{
+	bytes b(big);
+	b.u16(code).u16(static_cast<std::uint16_t>(value.size())).raw(value).pad4();
+	return b.v;
+}
+
+inline std::vector<std::uint8_t> end_of_options(bool big)
+{
+	return bytes(big).u32(0).v;
+}
+
+inline std::vector<std::uint8_t> shb(bool big, std::uint16_t major = 1, std::uint16_t minor = 0,
+				     const std::vector<std::uint8_t> &opts = {})
+{
+	bytes b(big);
+	b.u32(0x1a2b3c4d).u16(major).u16(minor).u64(~0ull).raw(opts);
+	return block(big, 0x0a0d0d0a, b.v);
+}
+
+inline std::vector<std::uint8_t> idb(bool big, std::uint16_t linktype, std::uint32_t snaplen,
+				     const std::vector<std::uint8_t> &opts = {})
+{
+	bytes b(big);
+	b.u16(linktype).u16(0).u32(snaplen).raw(opts);
+	return block(big, 1, b.v);
+}
+
+inline std::vector<std::uint8_t> epb(bool big, std::uint32_t iface, std::uint64_t ticks,
+				     const std::vector<std::uint8_t> &data, std::uint32_t origlen,
+				     const std::vector<std::uint8_t> &opts = {})
+{
+	bytes b(big);
+	b.u32(iface).u32(static_cast<std::uint32_t>(ticks >> 32)).u32(static_cast<std::uint32_t>(ticks));
+	b.u32(static_cast<std::uint32_t>(data.size())).u32(origlen).raw(data).pad4().raw(opts);
+	return block(big, 6, b.v);
+}
+
+inline std::vector<std::uint8_t> legacy_pb(bool big, std::uint16_t iface, std::uint64_t ticks,
+					   const std::vector<std::uint8_t> &data, std::uint32_t origlen)
+{
+	bytes b(big);
+	b.u16(iface).u16(0).u32(static_cast<std::uint32_t>(ticks >> 32)).u32(static_cast<std::uint32_t>(ticks));
+	b.u32(static_cast<std::uint32_t>(data.size())).u32(origlen).raw(data);
+	return block(big, 2, b.v);
+}
+
+inline std::vector<std::uint8_t> spb(bool big, const std::vector<std::uint8_t> &data, std::uint32_t origlen)
+{
+	bytes b(big);
+	b.u32(origlen).raw(data);
+	return block(big, 3, b.v);
 }
 
 inline bool same_bytes(const pktpath::capture::frame &f, const std::vector<std::uint8_t> &p)
