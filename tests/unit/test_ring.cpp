@@ -120,6 +120,36 @@ TEST_CASE("ring: attach checks what the creator recorded", "[ring]")
 	CHECK(why == ring_error::bad_version);
 }
 
+TEST_CASE("ring: indices another process corrupted never move a copy outside the slots", "[ring][errors]")
+{
+	// A peer sharing the memory can write anything into the indices; the
+	// ring cannot tell, but caps every claim at its capacity (found by
+	// tests/fuzz/fuzz_ring_attach.cpp: a burst of 64 from an 8-slot ring
+	// read 456 bytes past it).  The arena is exactly the ring, so ASan sees
+	// any access beyond it.
+	using spsc64 = pktpath::ring_view<std::uint64_t>;
+	using mpmc64 = pktpath::ring_view<std::uint64_t, sync::multi, sync::multi>;
+	arena a(spsc64::required_bytes(8));
+	spsc64 r = spsc64::create(a.mem, a.bytes, 8);
+	REQUIRE(r.valid());
+	std::uint64_t buf[64] = {};
+	r.header()->prod.tail = 1000; // 1000 "published" elements in 8 slots
+	r.header()->cons.cached_other_tail = 1000;
+	CHECK(r.dequeue_burst(buf, 64) == 8);
+	CHECK(r.size() <= 8);
+	r.header()->cons.tail = 5000; // a consumer "ahead" of the producer
+	r.header()->prod.cached_other_tail = 5000;
+	CHECK(r.enqueue_burst(buf, 64) == 8);
+	CHECK(r.peek(64).size() <= 8);
+	CHECK(r.reserve(64).size() <= 8);
+
+	arena m(mpmc64::required_bytes(4));
+	mpmc64 q = mpmc64::create(m.mem, m.bytes, 4);
+	REQUIRE(q.valid());
+	q.header()->prod.head = q.header()->prod.tail = 77;
+	CHECK(q.dequeue_burst(buf, 64) == 4);
+}
+
 TEST_CASE("ring: round_up_capacity", "[ring]")
 {
 	CHECK(ring_header::round_up_capacity(0) == 1);

@@ -367,9 +367,13 @@ private:
 		}
 	}
 
+	// How many of `want` the claim takes.  A room above the capacity exists
+	// only in memory whose indices were corrupted (another process shares
+	// them): capped, every copy stays inside the slots.
 	template <bool Bulk>
-	static std::uint32_t fit(std::uint32_t want, std::uint32_t room)
+	std::uint32_t fit(std::uint32_t want, std::uint32_t room) const
 	{
+		room = room < capacity_ ? room : capacity_;
 		return want <= room ? want : (Bulk ? 0 : room);
 	}
 
