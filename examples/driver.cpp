@@ -138,7 +138,9 @@ int main(int argc, char **argv)
 	// The frames to loop over: a whole capture (its mapping stays open), or synthetic ones.
 	std::vector<pktpath::capture::frame> frames;
 	std::vector<file_status> files;
-	pktpath::capture::reader reader;
+	pktpath::capture::reader_options ro;
+	ro.guard_truncation = true; // a capture cut while loaded ends with an error, not SIGBUS
+	pktpath::capture::reader reader(ro);
 	const std::vector<pktpath::synth::bytes> synthetic =
 		o.capture ? std::vector<pktpath::synth::bytes>{} : synthetic_frames();
 	std::uint64_t bytes = 0;

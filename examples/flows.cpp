@@ -127,7 +127,9 @@ int main(int argc, char **argv)
 	for (const char *path : opt.files) {
 		if (opt.files.size() > 1)
 			std::printf("# %s\n", path);
-		pktpath::capture::reader rd;
+		pktpath::capture::reader_options ro;
+		ro.guard_truncation = true; // a file cut while read ends with an error, not SIGBUS
+		pktpath::capture::reader rd(ro);
 		pktpath::capture::frame f;
 		if (rd.open(path)) {
 			while (rd.next(f))

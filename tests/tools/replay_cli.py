@@ -12,7 +12,8 @@
 - the sim mode gives identical output twice; --dump-drops reads back with the project's
   reader (pktpath-flows) and with tcpdump; --prom passes promtool and is written
   atomically; --csv agrees with --json; the filter counts what it selects;
-- corrupt or missing captures give the documented message (file, offset) and exit 1
+- corrupt or missing captures give the documented message (file, offset) and exit 1,
+  and so does a capture another process cuts while it is replayed (no SIGBUS)
   without losing the report of the other files; bad usage exits 2; an unwritable
   output exits 3.
 Exit: 0 pass, 1 failure.
@@ -23,9 +24,11 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 FAILURES = []
 
@@ -184,6 +187,45 @@ def corpus_checks(replay, corpus, allowlist_path):
 
 # ---- main -------------------------------------------------------------------
 
+def shrinking_capture(replay, pcap, tmp):
+    """A capture another process cuts while it is replayed: no SIGBUS; the
+    file ends with errc::shrunk, the report covers every frame read, exit 1."""
+    big = os.path.join(tmp, "shrinks.pcap")
+    with open(big, "wb") as f:
+        f.write(pcap[:24])
+        for _ in range(600):  # about 400 MB of drops.pcap's records
+            f.write(pcap[24:])
+    size = os.path.getsize(big)
+    p = subprocess.Popen([replay, "--json", "--no-progress", big], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    # Stop it once the file is mapped, cut the file, let it go on.
+    deadline = time.monotonic() + 10
+    mapped = False
+    while time.monotonic() < deadline and not mapped and p.poll() is None:
+        try:
+            with open(f"/proc/{p.pid}/maps") as m:
+                mapped = big in m.read()
+        except OSError:
+            pass
+    os.kill(p.pid, signal.SIGSTOP)
+    os.truncate(big, size // 4)
+    os.kill(p.pid, signal.SIGCONT)
+    out, err = p.communicate(timeout=120)
+    check(mapped, "shrink: the replay mapped the capture")
+    check(p.returncode == 1, f"shrink: exit {p.returncode} (-7 would be SIGBUS): {err[-300:]!r}")
+    check("shrank" in err and "shrinks.pcap" in err, f"shrink: message {err[-300:]!r}")
+    try:
+        j = json.loads(out)
+    except ValueError:
+        check(False, "shrink: the report is JSON")
+        return
+    c = j["captures"][0]
+    check(not c["complete"] and c["error"]["code"] == "shrunk", f"shrink: capture status {c}")
+    check(c["error"]["offset"] <= size, "shrink: the offset lies in the file")
+    check(j["totals"]["frames"] == c["frames"] and 0 < c["frames"] < 600 * 9130, "shrink: frames read before the cut")
+    conserved(j, "shrunk capture")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--replay", required=True)
@@ -319,6 +361,8 @@ def main():
             check(caps_["junk.pcap"]["error"]["code"] == "bad_magic", "bad magic in JSON")
             check(caps_["drops.pcap"]["complete"], "the file after the corrupt ones is complete")
             conserved(jc, "corrupt mix")
+
+        shrinking_capture(replay, data, tmp)
 
         # Usage errors.
         for args in ([], ["--bogus", mix], ["--ring", "500", mix], ["--speed", "max", mix], ["--json", "--csv", mix],

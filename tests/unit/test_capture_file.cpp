@@ -193,6 +193,55 @@ TEST_CASE("mapped file reader: frames still in use behind the cursor do not pile
 	CHECK(kb <= 4096);
 }
 
+TEST_CASE("mapped file reader: a file cut while it is read ends the walk with errc::shrunk", "[capture][file]")
+{
+	temp_dir dir;
+	const std::string path = dir.file("shrinks.pcap");
+	write_file(path, numbered_pcap(400)); // 1016-byte records: about 400 kB
+	const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+	const std::size_t cut = 40 * page + 100;
+
+	reader_options o;
+	o.guard_truncation = true;
+	reader rd(o);
+	REQUIRE(rd.open(path.c_str()));
+	frame f;
+	REQUIRE(rd.next(f));
+	// Another writer cuts the file: its pages past the cut are gone from the page cache.
+	REQUIRE(::truncate(path.c_str(), static_cast<off_t>(cut)) == 0);
+	std::vector<frame> frames{f};
+	while (rd.next(f))
+		frames.push_back(f);
+	REQUIRE(rd.failed());
+	CHECK(rd.err().code == errc::shrunk);
+	CHECK(std::string(rd.err().message).find("shrank") != std::string::npos);
+	CHECK(rd.err().offset >= 40 * page);
+	CHECK(rd.err().offset <= cut + page);
+	// Every record whose header lay before the lost page was read; none after it.
+	const std::size_t lost = (cut + page - 1) / page * page;
+	CHECK(frames.size() >= (cut - 24) / 1016);
+	CHECK(frames.back().offset < lost);
+	// Frames handed out stay readable: bytes before the cut as written, after it zeros.
+	std::size_t intact = 0, zeroed = 0;
+	for (const frame &x : frames) {
+		if (x.offset + 16 + x.caplen <= cut) {
+			intact += same_bytes(x, payload(1000, static_cast<unsigned>(x.index - 1)));
+		} else {
+			bool zero = true;
+			for (std::uint32_t i = 0; i < x.caplen; i++)
+				if (x.offset + 16 + i >= lost)
+					zero = zero && x.data[i] == 0;
+			zeroed += zero;
+		}
+	}
+	CHECK(intact == (cut - 24) / 1016);
+	CHECK(intact + zeroed == frames.size());
+	CHECK_FALSE(rd.next(f)); // ended stays ended
+
+	// Unguarded, the same cut is what a user must prevent: it would be SIGBUS.
+	CHECK_FALSE(reader_options{}.guard_truncation);
+}
+
 TEST_CASE("pcap writer: round trip through the reader and tcpdump", "[capture][writer]")
 {
 	temp_dir dir;

@@ -24,6 +24,7 @@ enum class errc : std::uint8_t {
 	bad_option,        // an option runs past its block, or holds an unusable value
 	bad_caplen,        // captured length above the limit or beyond the block's data
 	unknown_interface, // a packet block names an interface its section did not describe
+	shrunk,            // the file shrank while it was mapped (reader_options::guard_truncation)
 };
 
 inline const char *to_string(errc c)
@@ -51,6 +52,8 @@ inline const char *to_string(errc c)
 		return "bad_caplen";
 	case errc::unknown_interface:
 		return "unknown_interface";
+	case errc::shrunk:
+		return "shrunk";
 	}
 	return "?";
 }

@@ -4,8 +4,10 @@
 // release_before() drops the pages a streaming reader has walked past, which
 // keeps the resident set flat on files larger than memory.
 //
-// The bytes must not change under the mapping: a file truncated by another
-// process while mapped raises SIGBUS on access, as with any mmap reader.
+// A file truncated by another process while mapped raises SIGBUS on access
+// past its new end, as with any mmap reader, and the process dies; opened
+// with `guard`, the mapping is registered with detail/sigbus_guard.hpp
+// instead: such pages read as zeros and shrunk() says where they begin.
 #ifndef PKTPATH_CAPTURE_MAPPED_FILE_HPP
 #define PKTPATH_CAPTURE_MAPPED_FILE_HPP
 
@@ -20,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "detail/sigbus_guard.hpp"
 #include "error.hpp"
 
 namespace pktpath::capture {
@@ -33,7 +36,8 @@ public:
 	    : data_(std::exchange(o.data_, nullptr)),
 	      size_(std::exchange(o.size_, 0)),
 	      released_(std::exchange(o.released_, 0)),
-	      redo_from_(std::exchange(o.redo_from_, 0))
+	      redo_from_(std::exchange(o.redo_from_, 0)),
+	      guard_(std::exchange(o.guard_, -1))
 	{
 	}
 	mapped_file &operator=(mapped_file &&o) noexcept
@@ -44,13 +48,15 @@ public:
 			size_ = std::exchange(o.size_, 0);
 			released_ = std::exchange(o.released_, 0);
 			redo_from_ = std::exchange(o.redo_from_, 0);
+			guard_ = std::exchange(o.guard_, -1);
 		}
 		return *this;
 	}
 	~mapped_file() { close(); }
 
 	// Maps `path`; an empty file succeeds with size() 0 and data() null.
-	bool open(const char *path, error &err)
+	// guard: survive the file shrinking under the mapping (see above).
+	bool open(const char *path, error &err, bool guard = false)
 	{
 		close();
 		const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
@@ -76,6 +82,11 @@ public:
 		::close(fd); // the mapping keeps its own reference to the file
 		if (p == MAP_FAILED)
 			return err.set(errc::io, 0, "mmap: %s", std::strerror(e));
+		if (guard && (guard_ = detail::sigbus_guard::add(p, n)) < 0) {
+			::munmap(p, n);
+			return err.set(errc::io, 0, "cannot guard the mapping against truncation (%zu guarded at once)",
+				       detail::sigbus_guard::max_ranges);
+		}
 		// Advice only: a failure changes speed, never results.
 		::madvise(p, n, MADV_SEQUENTIAL);
 		data_ = static_cast<const std::uint8_t *>(p);
@@ -85,6 +96,9 @@ public:
 
 	void close()
 	{
+		if (guard_ >= 0)
+			detail::sigbus_guard::remove(guard_);
+		guard_ = -1;
 		if (data_)
 			::munmap(const_cast<std::uint8_t *>(data_), size_);
 		data_ = nullptr;
@@ -96,6 +110,12 @@ public:
 	const std::uint8_t *data() const { return data_; }
 	std::size_t size() const { return size_; }
 	bool is_open() const { return data_ != nullptr; }
+	// Guarded: the offset of the first page the file no longer had when it
+	// was touched (it reads as zeros), or detail::sigbus_guard::no_fault.
+	std::uint64_t shrunk() const
+	{
+		return guard_ >= 0 ? detail::sigbus_guard::first_fault(guard_) : detail::sigbus_guard::no_fault;
+	}
 
 	// Drops the resident pages lying wholly before `offset`.  The mapping is
 	// private and never written, so a dropped page refaults from the page
@@ -129,6 +149,7 @@ private:
 	std::size_t size_ = 0;
 	std::size_t released_ = 0;  // page-aligned: [0, released_) already dropped
 	std::size_t redo_from_ = 0; // where the previous drop began
+	int guard_ = -1;            // sigbus_guard slot, or -1
 };
 
 } // namespace pktpath::capture

@@ -35,6 +35,14 @@ struct reader_options {
 	// refaults if touched again).  Mapped files only; a caller's buffer is
 	// never advised.
 	std::size_t release_behind = 0;
+	// A file another process truncates while it is mapped raises SIGBUS on
+	// the pages it lost, which kills the process.  Set, the reader installs
+	// a SIGBUS handler for its mappings (detail/sigbus_guard.hpp): those
+	// pages read as zeros, and the walk ends with errc::shrunk at the first
+	// record after the cut.  Frames handed out before stay readable; bytes of
+	// theirs past the cut read as zeros.  Unset, a user must make sure the
+	// file does not shrink while it is open (copy it, or hold it unchanged).
+	bool guard_truncation = false;
 };
 
 class reader {
@@ -47,7 +55,7 @@ public:
 	bool open(const char *path)
 	{
 		close();
-		if (!file_.open(path, err_))
+		if (!file_.open(path, err_, opt_.guard_truncation))
 			return false;
 		return start(file_.data(), file_.size());
 	}
@@ -75,6 +83,15 @@ public:
 		if (done_)
 			return false;
 		const bool ok = fmt_ == format::pcapng ? ng_.next(f, err_) : pcap_.next(f, err_);
+		// A record read from zeros, or an error they caused, is the shrink's.
+		if (file_.shrunk() != detail::sigbus_guard::no_fault) {
+			err_.clear();
+			err_.set_at(errc::shrunk, ok ? f.offset : position(), "capture: record",
+				    "the file shrank while it was read: its bytes from offset %llu on are gone",
+				    static_cast<unsigned long long>(file_.shrunk()));
+			done_ = true;
+			return false;
+		}
 		if (!ok) {
 			// End or error: either way the walk is over.
 			done_ = true;
