@@ -68,6 +68,7 @@
  *   PKTPATH_LOAD_RELAXED(p), PKTPATH_STORE_RELAXED(p, v)   single-copy atomic, unordered
  *   PKTPATH_CAS_ACQUIRE(p, oldp, v)    *p == *oldp ? (*p = v, 1) : (*oldp = *p, 0), acquire either way
  *   PKTPATH_FETCH_ADD_RELEASE(p, v)    *p += v atomically (p: a uint64_t), release
+ *   PKTPATH_EXCHANGE(p, v)             *p = v atomically, returning the old *p (a uint64_t), fully ordered
  */
 #if defined(__KERNEL__)
 #include <linux/atomic.h>
@@ -84,6 +85,7 @@
 		ok_;                                             \
 	})
 #define PKTPATH_FETCH_ADD_RELEASE(p, v) ((void)atomic64_fetch_add_release((s64)(v), (atomic64_t *)(void *)(p)))
+#define PKTPATH_EXCHANGE(p, v) ((uint64_t)atomic64_xchg((atomic64_t *)(void *)(p), (s64)(v)))
 #else
 #define PKTPATH_LOAD_ACQUIRE(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define PKTPATH_STORE_RELEASE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
@@ -92,6 +94,7 @@
 #define PKTPATH_CAS_ACQUIRE(p, oldp, v) \
 	__atomic_compare_exchange_n((p), (oldp), (v), 0, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)
 #define PKTPATH_FETCH_ADD_RELEASE(p, v) ((void)__atomic_fetch_add((p), (v), __ATOMIC_RELEASE))
+#define PKTPATH_EXCHANGE(p, v) __atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
 #endif
 
 /*

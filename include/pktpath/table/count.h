@@ -371,6 +371,49 @@ PKTPATH_INLINE int pktpath_table_add_stages(struct pktpath_table_header *t, uint
 	return 0;
 }
 
+/*
+ * Zeroes every counter while writers run: the flows' (their keys stay, as
+ * slots are never freed), the overflow row and the unclassified rows.  Each
+ * counter is exchanged with zero, so an increment racing with the reset
+ * counts wholly before it or wholly after it, never lost; with `taken`
+ * (capacity + 1 + status_count rows of stage_count counters, in row order,
+ * zeroed by the caller) what each counter held is added there.  A packet's
+ * packets and bytes are two counters: one increment racing with a reset
+ * may put its packet on one side and its bytes on the other.  A slot still
+ * EMPTY holds no counts (a new flow's counters are written only once its
+ * slot is FULL), so only published slots are visited.  Shared counters
+ * only: a per-writer plane is written with plain stores that a reset from
+ * another thread would race with; subtract a baseline there instead
+ * (interval_reader in table/snapshot.hpp).  0, or -1 for per-writer counters.
+ */
+PKTPATH_INLINE int pktpath_table_reset(struct pktpath_table_header *t, struct pktpath_counter *taken)
+{
+	struct pktpath_table_geom g;
+	const uint64_t rows = (uint64_t)t->capacity + 1 + t->status_count;
+	uint64_t row;
+	uint32_t s;
+
+	if (t->layout != PKTPATH_TABLE_SHARED_COUNTERS)
+		return -1;
+	pktpath_table_geom_of(t, &g);
+	for (row = 0; row < rows; row++) {
+		struct pktpath_counter *c = pktpath_table_counters_(&g, 0, row);
+		/* Acquire: pairs with the inserter's release of FULL, as a prober's. */
+		if (row <= g.mask && (PKTPATH_LOAD_ACQUIRE((uint64_t *)(void *)(g.slots + row * g.slot_size)) &
+				      PKTPATH_SLOT_STATE) != PKTPATH_SLOT_FULL)
+			continue;
+		for (s = 0; s < t->stage_count; s++) {
+			const uint64_t packets = PKTPATH_EXCHANGE(&c[s].packets, 0);
+			const uint64_t bytes = PKTPATH_EXCHANGE(&c[s].bytes, 0);
+			if (taken) {
+				taken[row * t->stage_count + s].packets += packets;
+				taken[row * t->stage_count + s].bytes += bytes;
+			}
+		}
+	}
+	return 0;
+}
+
 /* Slot of key, or -1 when absent; never inserts or writes. */
 PKTPATH_INLINE int64_t pktpath_table_lookup(const struct pktpath_table_header *t, const void *key)
 {

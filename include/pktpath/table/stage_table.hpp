@@ -258,6 +258,18 @@ public:
 		pktpath_table_add_stages_(&g, checked(0, shard), row, stage_mask, bytes);
 	}
 
+	// Zeroes every counter while writers run (pktpath_table_reset): an
+	// increment racing with it counts wholly before or after it, and with
+	// `taken` (row count x stage_count, zeroed) what each held is added
+	// there.  Shared counters only.
+	void reset(pktpath_counter *taken = nullptr) noexcept
+	{
+		static_assert(layout == PKTPATH_TABLE_SHARED_COUNTERS,
+			      "per-writer planes are written with plain stores: subtract a baseline (interval_reader)");
+		pktpath_table_reset(h_, taken);
+	}
+	std::uint64_t row_count() const noexcept { return g_.mask + 2 + h_->status_count; }
+
 	// --- shape and readers -------------------------------------------------
 
 	std::uint64_t overflow_row() const noexcept { return g_.mask + 1; }
