@@ -173,7 +173,7 @@ std::unique_ptr<table_memory> make_table(const char *path)
 {
 	auto mem = std::make_unique<table_memory>(table_capacity_for(file_size(path)));
 	if (!mem->ok())
-		die("table", mem->table().error_text());
+		die("table", mem->error_text());
 	return mem;
 }
 

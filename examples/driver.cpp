@@ -188,7 +188,7 @@ int main(int argc, char **argv)
 	to.shards = live_engine::shards(o.k);
 	table_memory mem(table_capacity_for(bytes), to);
 	if (!mem.ok()) {
-		std::fprintf(stderr, "pktpath-driver: flow table: %s\n", mem.table().error_text());
+		std::fprintf(stderr, "pktpath-driver: flow table: %s\n", mem.error_text());
 		return 1;
 	}
 	live_engine e(o.k, mem.table(), {}, o.busy_poll ? pktpath::idle_mode::busy_poll : pktpath::idle_mode::sleep);

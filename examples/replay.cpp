@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 	to.shards = o.live ? live_engine::shards(o.k) : 1;
 	table_memory mem(table_capacity(o), to);
 	if (!mem.ok()) {
-		std::fprintf(stderr, "pktpath-replay: flow table: %s\n", mem.table().error_text());
+		std::fprintf(stderr, "pktpath-replay: flow table: %s\n", mem.error_text());
 		return 2;
 	}
 	table_type &table = mem.table();

@@ -570,6 +570,13 @@ TEST_CASE("the replay's table size follows the captures' size", "[replay]")
 	table_memory mem(table_capacity_for(1000000));
 	REQUIRE(mem.ok());
 	CHECK(mem.table().capacity() == 16384);
+	// An absurd size is refused with a reason, not a crash: 2^30 slots of 176 bytes is 189 GB.
+	table_memory huge(1u << 30);
+	CHECK_FALSE(huge.ok());
+	CHECK(std::string(huge.error_text()).find("out of memory") != std::string::npos);
+	table_memory odd(1000); // not a power of two
+	CHECK_FALSE(odd.ok());
+	CHECK(std::string(odd.error_text()) == pktpath_table_strerror(PKTPATH_TABLE_E_CAPACITY));
 }
 
 TEST_CASE("knobs are checked", "[replay]")

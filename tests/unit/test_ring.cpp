@@ -287,6 +287,12 @@ TEST_CASE("ring: owning form rejects bad capacity and moves", "[ring]")
 {
 	pktpath::spsc_ring<std::uint64_t> bad(12);
 	CHECK_FALSE(bad.valid());
+	// An absurd size is refused, not a crash: 2^31 slots of 256 bytes is 512 GiB.
+	struct big {
+		std::uint8_t b[256];
+	};
+	pktpath::spsc_ring<big> huge(1u << 31);
+	CHECK_FALSE(huge.valid());
 
 	pktpath::spsc_ring<std::uint64_t> a(4);
 	REQUIRE(a.valid());

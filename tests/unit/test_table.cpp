@@ -356,6 +356,12 @@ TEST_CASE("image sizes and bytes per slot", "[table]")
 	CHECK(n == 640 + (1ull << 16) * 144 + PKTPATH_TABLE_ALIGN64((1 + PKTPATH_STATUS_COUNT) * 96));
 	CHECK(stage_table<>::image_size(1000) == 0);
 	CHECK(stage_table<>::create(1000).error() == PKTPATH_TABLE_E_CAPACITY);
+	CHECK(stage_table<>::create(1u << 31).error() == PKTPATH_TABLE_E_CAPACITY); // above the format's 2^30
+	// The largest the format allows is 154 GB: refused for memory, with a reason, not a crash.
+	const auto huge = stage_table<>::create(PKTPATH_TABLE_MAX_CAPACITY);
+	CHECK_FALSE(huge.ok());
+	CHECK(huge.error() == PKTPATH_TABLE_E_NOMEM);
+	CHECK(std::string(huge.error_text()) == "out of memory");
 	table_options o;
 	o.probe_limit = 65;
 	CHECK(stage_table<>::create(64, o).error() == PKTPATH_TABLE_E_PROBE_LIMIT);

@@ -34,8 +34,8 @@ class table_memory {
 public:
 	static constexpr std::size_t huge_page = std::size_t{2} << 20;
 
-	// ok() false when the parameters are invalid or memory is short
-	// (table().error_text() says which, when the table refused).
+	// ok() false when the parameters are invalid or memory is short;
+	// error_text() says which.
 	table_memory(std::uint32_t capacity, const table_options &o = {})
 	{
 		const std::uint64_t len = table_type::image_size(capacity, o);
@@ -47,6 +47,7 @@ public:
 		void *m = ::mmap(nullptr, map_len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED) {
 			map_len_ = 0;
+			nomem_ = true;
 			return;
 		}
 		map_ = m;
@@ -69,6 +70,10 @@ public:
 	{
 		return t_.ok();
 	}
+	const char *error_text() const
+	{
+		return nomem_ ? "out of memory: the table's mapping was refused" : t_.error_text();
+	}
 	table_type &table()
 	{
 		return t_;
@@ -77,6 +82,7 @@ public:
 private:
 	void *map_ = nullptr;
 	std::size_t map_len_ = 0;
+	bool nomem_ = false;
 	table_type t_;
 };
 
