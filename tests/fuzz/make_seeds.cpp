@@ -21,6 +21,7 @@
 
 #include "fuzz.hpp"
 #include "unit/test_capture_util.hpp"
+#include "unit/test_encaps.hpp"
 
 namespace {
 
@@ -60,117 +61,40 @@ void parse_seed(const std::string &name, std::uint32_t lt, unsigned flags, const
 
 void parse_seeds(const std::vector<std::string> &captures)
 {
+	// Every encapsulation under every flag set, then frames whose key stops
+	// early (a later fragment, AH, encrypted MACsec, nested shims, ARP).
+	unsigned n = 0;
+	for (const encaps_test::encap_case &c : encaps_test::every_encapsulation())
+		for (unsigned flags = 0; flags < 8; flags++)
+			parse_seed("encap" + std::to_string(n++), c.linktype, flags, c.frame);
 	const std::array<std::uint8_t, 16> a6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 	const std::array<std::uint8_t, 16> b6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-	const bytes ip4 = builder().ipv4({10, 1, 1, 1}, {10, 2, 2, 2}, 17).udp(67, 68).finish();
-	const bytes ip6 = builder().ipv6(a6, b6, 6).tcp(22, 2222).finish();
-	const std::vector<std::pair<const char *, bytes>> eth = {
-		{"tcp4", builder().eth(0x0800).ipv4({10, 0, 0, 1}, {10, 0, 0, 2}, 6, 0, 2).tcp(1, 80).finish()},
-		{"frag4",
-		 builder().eth(0x0800).ipv4({10, 0, 0, 1}, {10, 0, 0, 2}, 17, 0x2000 | 10).payload(20).finish()},
-		{"ext6", builder()
-				 .eth(0x86dd)
-				 .ipv6(a6, b6, 0)
-				 .ext(43)
-				 .ext(44)
-				 .frag6(60, 0, true)
-				 .ext(51)
-				 .ah(6)
-				 .tcp(1, 2)
-				 .finish()},
-		{"qinq", builder()
-				 .eth(0x88a8)
-				 .vlan(1, 0x8100)
-				 .vlan(2, 0x9100)
-				 .vlan(3, 0x0800)
-				 .ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 132)
-				 .ports(1, 2)
-				 .zeros(8)
-				 .finish()},
-		{"mpls",
-		 builder().eth(0x8847).mpls(1, false).mpls(2, true).ipv6(a6, b6, 136).ports(1, 2).zeros(4).finish()},
-		{"pppoe", builder().eth(0x8864).pppoe(0x0021).ipv4({1, 2, 3, 4}, {4, 3, 2, 1}, 6).tcp(5, 6).finish()},
-		{"pppoe_pfc", builder().eth(0x8864).pppoe_pfc(0x57).ipv6(a6, b6, 17).udp(7, 8).finish()},
-		{"llc", builder()
-				.eth(58)
-				.raw({0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00})
-				.ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 17)
-				.udp(1, 2)
-				.finish()},
-		{"macsec", builder()
-				   .eth(0x88e5)
-				   .macsec(0x20, 0x8100)
-				   .vlan(9, 0x0800)
-				   .ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 17)
-				   .udp(1, 2)
-				   .zeros(16)
-				   .finish()},
-		{"macsec_enc", builder().eth(0x88e5).macsec(0x2c, 0x0800).zeros(40).finish()},
-		{"nsh", builder()
-				.eth(0x894f)
-				.nsh(4, 6)
-				.nsh(3)
-				.eth(0x0800)
-				.ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 6)
-				.tcp(1, 2)
-				.finish()},
-		{"shims", builder()
-				  .eth(0x8926)
-				  .raw({0, 1, 0, 2})
-				  .be16(0x893f)
-				  .raw({0, 0, 0, 1, 0, 0})
-				  .be16(0x88e7)
-				  .raw({0, 0, 0, 5})
-				  .eth(0x0800)
-				  .ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 1)
-				  .payload(8)
-				  .finish()},
-		{"vxlan", builder()
-				  .eth(0x0800)
-				  .ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 17)
-				  .udp(1, 4789)
-				  .vxlan(7)
-				  .eth(0x86dd)
-				  .ipv6(a6, b6, 6)
-				  .tcp(3, 4)
-				  .finish()},
-		{"geneve", builder()
-				   .eth(0x0800)
-				   .ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 17)
-				   .udp(1, 6081)
-				   .geneve(0x6558, 1)
-				   .eth(0x0800)
-				   .ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 6)
-				   .tcp(3, 4)
-				   .finish()},
-		{"gre", builder()
-				.eth(0x0800)
-				.ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 47)
-				.gre(0x8847, 0xb000)
-				.mpls(5, true)
-				.ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 41)
-				.ipv6(a6, b6, 17)
-				.udp(3, 4)
-				.finish()},
-		{"arp", builder().eth(0x0806).raw({0, 1, 8, 0, 6, 4, 0, 1}).zeros(20).finish()},
+	const std::vector<bytes> stops = {
+		builder().eth(0x0800).ipv4({10, 0, 0, 1}, {10, 0, 0, 2}, 17, 10).payload(20).finish(),
+		builder()
+			.eth(0x86dd)
+			.ipv6(a6, b6, 0)
+			.ext(43)
+			.ext(44)
+			.frag6(60, 0, true)
+			.ext(51)
+			.ah(6)
+			.tcp(1, 2)
+			.finish(),
+		builder().eth(0x88e5).macsec(0x2c, 0x0800).zeros(40).finish(),
+		builder().eth(0x894f).nsh(4, 6).nsh(3).eth(0x8926).raw({0, 1, 0, 2}).be16(0x0806).zeros(28).finish(),
+		builder()
+			.eth(0x0800)
+			.ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 47)
+			.gre(0x8847, 0xb000)
+			.mpls(5, true)
+			.ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 1)
+			.payload(8)
+			.finish(),
 	};
-	for (unsigned flags = 0; flags < 8; flags++)
-		for (const auto &e : eth)
-			parse_seed(std::string(e.first) + "-" + std::to_string(flags), PKTPATH_LINKTYPE_ETHERNET, flags,
-				   e.second);
-	auto behind = [](bytes prefix, const bytes &rest) {
-		prefix.insert(prefix.end(), rest.begin(), rest.end());
-		return prefix;
-	};
-	parse_seed("sll", PKTPATH_LINKTYPE_LINUX_SLL, 0,
-		   behind({0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00}, ip4));
-	parse_seed("sll2", PKTPATH_LINKTYPE_LINUX_SLL2, 0,
-		   behind({0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0}, ip6));
-	parse_seed("null", PKTPATH_LINKTYPE_NULL, 0, behind({2, 0, 0, 0}, ip4));
-	parse_seed("loop", PKTPATH_LINKTYPE_LOOP, 0, behind({0, 0, 0, 24}, ip6));
-	for (std::uint32_t lt : {PKTPATH_LINKTYPE_RAW, PKTPATH_LINKTYPE_RAW_DLT12, PKTPATH_LINKTYPE_RAW_DLT14,
-				 PKTPATH_LINKTYPE_IPV4, PKTPATH_LINKTYPE_IPV6})
-		parse_seed("raw" + std::to_string(lt), lt, 0, lt == PKTPATH_LINKTYPE_IPV4 ? ip4 : ip6);
+	for (const bytes &f : stops)
+		for (unsigned flags = 0; flags < 8; flags += 2)
+			parse_seed("stop" + std::to_string(n++), PKTPATH_LINKTYPE_ETHERNET, flags, f);
 
 	// Frames of real captures: each distinct (link type, first 64 bytes) once.
 	std::vector<bytes> seen;

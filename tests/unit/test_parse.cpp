@@ -14,6 +14,9 @@
 #include <random>
 #include <string>
 
+#include "fuzz/parse_invariants.hpp"
+#include "test_encaps.hpp"
+
 using pktpath::synth::builder;
 using pktpath::synth::bytes;
 using pktpath::parse_result;
@@ -756,137 +759,8 @@ TEST_CASE("parse_as narrows to the key type and rejects the other family", "[par
 TEST_CASE("Every encapsulation cut at every length is truncated or a shorter valid parse, never read past the cut",
 	  "[parse]")
 {
-	struct cut_case {
-		const char *what;
-		bytes frame;
-		std::uint32_t linktype;
-		unsigned flags;
-	};
-	const bytes ip4 = builder().ipv4({10, 1, 1, 1}, {10, 2, 2, 2}, 17).udp(67, 68).finish();
-	const bytes ip6 = builder().ipv6(v6a, v6b, 6).tcp(22, 2222).finish();
-	auto behind = [](bytes prefix, const bytes &rest) {
-		prefix.insert(prefix.end(), rest.begin(), rest.end());
-		return prefix;
-	};
-	const std::vector<cut_case> cases = {
-		{"Ethernet IPv4 TCP", eth_ipv4_tcp(), ETH, 0},
-		{"IPv4 options, SCTP",
-		 builder().eth(0x0800).ipv4({1, 2, 3, 4}, {4, 3, 2, 1}, 132, 0, 3).ports(5, 6).zeros(8).finish(), ETH,
-		 0},
-		{"UDP-Lite", builder().eth(0x0800).ipv4({1, 2, 3, 4}, {4, 3, 2, 1}, 136).ports(5, 6).zeros(4).finish(),
-		 ETH, 0},
-		{"QinQ, IPv6 fragment header",
-		 builder()
-			 .eth(0x88a8)
-			 .vlan(1, 0x8100)
-			 .vlan(2, 0x86dd)
-			 .ipv6(v6a, v6b, 0)
-			 .ext(44)
-			 .frag6(17, 0, true)
-			 .udp(1, 2)
-			 .finish(),
-		 ETH, PKTPATH_PARSE_VLAN},
-		{"0x9100 tag",
-		 builder().eth(0x9100).vlan(7, 0x0800).ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 6).tcp(1, 2).finish(), ETH, 0},
-		{"PPPoE",
-		 builder().eth(0x8864).pppoe(0x0021).ipv4({1, 2, 3, 4}, {4, 3, 2, 1}, 6, 0, 2).tcp(5, 6).finish(), ETH,
-		 0},
-		{"PPPoE, compressed protocol",
-		 builder().eth(0x8864).pppoe_pfc(0x57).ipv6(v6a, v6b, 17).udp(7, 8).finish(), ETH, 0},
-		{"MPLS, IPv6 AH",
-		 builder().eth(0x8847).mpls(1, false).mpls(2, true).ipv6(v6a, v6b, 51).ah(6).tcp(1, 2).finish(), ETH,
-		 0},
-		{"LLC/SNAP",
-		 builder()
-			 .eth(0x0030)
-			 .raw({0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00})
-			 .ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 17)
-			 .udp(1, 2)
-			 .finish(),
-		 ETH, 0},
-		{"MACsec with SCI",
-		 builder()
-			 .eth(0x88e5)
-			 .macsec(0x20, 0x0800)
-			 .ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 17)
-			 .udp(1, 2)
-			 .zeros(16)
-			 .finish(),
-		 ETH, 0},
-		{"MACsec without SCI",
-		 builder().eth(0x88e5).macsec(0x00, 0x86dd).ipv6(v6a, v6b, 6).tcp(1, 2).zeros(16).finish(), ETH, 0},
-		{"NSH, context headers", builder().eth(0x894f).nsh(2, 6).ipv6(v6a, v6b, 17).udp(13, 14).finish(), ETH,
-		 0},
-		{"NSH, Ethernet",
-		 builder().eth(0x894f).nsh(3).eth(0x0800).ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 17).udp(1, 2).finish(), ETH,
-		 0},
-		{"VN-Tag", behind(builder().eth(0x8926).raw({0, 1, 0, 2, 0x08, 0x00}).finish(), ip4), ETH, 0},
-		{"E-Tag", behind(builder().eth(0x893f).raw({0, 0, 0, 1, 0, 0, 0x86, 0xdd}).finish(), ip6), ETH, 0},
-		{"I-TAG", behind(builder().eth(0x88e7).raw({0, 0, 0, 5}).eth(0x0800).finish(), ip4), ETH, 0},
-		{"VXLAN",
-		 builder()
-			 .eth(0x0800)
-			 .ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 17)
-			 .udp(1, 4789)
-			 .vxlan(1)
-			 .eth(0x0800)
-			 .ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 6)
-			 .tcp(3, 4)
-			 .finish(),
-		 ETH, PKTPATH_PARSE_INNER},
-		{"Geneve",
-		 builder()
-			 .eth(0x0800)
-			 .ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 17)
-			 .udp(1, 6081)
-			 .geneve(0x0800, 2)
-			 .ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 6)
-			 .tcp(3, 4)
-			 .finish(),
-		 ETH, PKTPATH_PARSE_INNER},
-		{"GRE TEB with key and sequence",
-		 builder()
-			 .eth(0x0800)
-			 .ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 47)
-			 .gre(0x6558, 0x3000)
-			 .eth(0x86dd)
-			 .ipv6(v6a, v6b, 17)
-			 .udp(3, 4)
-			 .finish(),
-		 ETH, PKTPATH_PARSE_INNER},
-		{"GRE IPv4 with checksum",
-		 builder()
-			 .eth(0x0800)
-			 .ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 47)
-			 .gre(0x0800, 0x8000)
-			 .ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 17)
-			 .udp(3, 4)
-			 .finish(),
-		 ETH, PKTPATH_PARSE_INNER},
-		{"IP-in-IP",
-		 builder()
-			 .eth(0x0800)
-			 .ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 4)
-			 .ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 17)
-			 .udp(1, 2)
-			 .finish(),
-		 ETH, PKTPATH_PARSE_INNER},
-		{"6in4",
-		 builder().eth(0x0800).ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 41).ipv6(v6a, v6b, 6).tcp(1, 2).finish(),
-		 ETH, PKTPATH_PARSE_INNER},
-		{"Linux SLL", behind({0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00}, ip4),
-		 PKTPATH_LINKTYPE_LINUX_SLL, 0},
-		{"Linux SLL2", behind({0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0}, ip6),
-		 PKTPATH_LINKTYPE_LINUX_SLL2, 0},
-		{"NULL", behind({2, 0, 0, 0}, ip4), PKTPATH_LINKTYPE_NULL, 0},
-		{"LOOP", behind({0, 0, 0, 24}, ip6), PKTPATH_LINKTYPE_LOOP, 0},
-		{"raw IP (101)", ip6, PKTPATH_LINKTYPE_RAW, 0},
-		{"raw IP (DLT 12)", ip4, PKTPATH_LINKTYPE_RAW_DLT12, 0},
-		{"raw IP (DLT 14)", ip6, PKTPATH_LINKTYPE_RAW_DLT14, 0},
-		{"IPv4 link type", ip4, PKTPATH_LINKTYPE_IPV4, PKTPATH_PARSE_SYMMETRIC},
-		{"IPv6 link type", ip6, PKTPATH_LINKTYPE_IPV6, 0},
-	};
-	for (const cut_case &c : cases) {
+	const std::vector<encaps_test::encap_case> cases = encaps_test::every_encapsulation();
+	for (const encaps_test::encap_case &c : cases) {
 		INFO(c.what);
 		const bytes &f = c.frame;
 		const auto full = parse(f, c.linktype, c.flags);
@@ -906,37 +780,17 @@ TEST_CASE("Every encapsulation cut at every length is truncated or a shorter val
 	}
 }
 
-TEST_CASE("Random and mutated frames never crash and keep offsets in bounds", "[parse]")
+TEST_CASE("Random and mutated frames never crash and keep the parser's invariants", "[parse]")
 {
 	std::mt19937 rng(12345);
 	const std::uint32_t linktypes[] = {0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 9999};
-	std::vector<bytes> seeds = {
-		eth_ipv4_tcp(),
-		builder().eth(0x86dd).ipv6(v6a, v6b, 0).ext(43).ext(44).frag6(60, 0, true).ext(6).tcp(1, 2).finish(),
-		builder()
-			.eth(0x0800)
-			.ipv4({192, 0, 2, 1}, {192, 0, 2, 2}, 47)
-			.gre(0x6558)
-			.eth(0x8100)
-			.vlan(3, 0x0800)
-			.ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 4)
-			.ipv4({3, 3, 3, 3}, {4, 4, 4, 4}, 17)
-			.udp(1, 6081)
-			.geneve(0x0800, 1)
-			.ipv4({5, 5, 5, 5}, {6, 6, 6, 6}, 6)
-			.tcp(7, 8)
-			.finish(),
-	};
-	seeds.push_back(builder()
-				.eth(0x88e5)
-				.macsec(0x20, 0x894f)
-				.nsh(3)
-				.eth(0x8864)
-				.pppoe_pfc(0x21)
-				.ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 17)
-				.udp(1, 2)
-				.finish());
+	// Every encapsulation, and frames whose key stops early, mutated.
+	std::vector<bytes> seeds;
+	for (const encaps_test::encap_case &c : encaps_test::every_encapsulation())
+		seeds.push_back(c.frame);
 	seeds.push_back(builder().eth(0x88e5).macsec(0x2c, 0x0800).zeros(40).finish());
+	seeds.push_back(builder().eth(0x0800).ipv4({10, 0, 0, 1}, {10, 0, 0, 2}, 17, 10).payload(20).finish());
+	seeds.push_back(builder().eth(0x0806).raw({0, 1, 8, 0, 6, 4, 0, 1}).zeros(20).finish());
 	unsigned counts[PKTPATH_STATUS_COUNT] = {};
 	for (int i = 0; i < 200000; i++) {
 		bytes f = seeds[static_cast<std::size_t>(i) % seeds.size()];
@@ -949,18 +803,13 @@ TEST_CASE("Random and mutated frames never crash and keep offsets in bounds", "[
 				f[rng() % f.size()] = static_cast<std::uint8_t>(rng());
 			f.resize(rng() % (f.size() + 1));
 		}
-		auto r = parse(f, linktypes[rng() % std::size(linktypes)], rng() & 7);
-		REQUIRE(r.status < PKTPATH_STATUS_COUNT);
+		const unsigned flags = rng() & 7;
+		auto r = parse(f, linktypes[rng() % std::size(linktypes)], flags);
+		// The fuzz target's invariants (tests/fuzz/parse_invariants.hpp).
+		const char *why = pktpath_fuzz::parse_violation(f.size(), flags, r);
+		INFO((why ? why : ""));
+		REQUIRE(why == nullptr);
 		counts[r.status]++;
-		if (r.l3_off != PKTPATH_NO_OFFSET)
-			REQUIRE(r.l3_off <= f.size());
-		if (r.l4_off != PKTPATH_NO_OFFSET) {
-			REQUIRE(r.l4_off <= f.size());
-			REQUIRE(r.l4_off <= r.l4_end);
-			REQUIRE(r.l4_end <= f.size());
-		}
-		if (r.status == PKTPATH_OK && (r.key.flags & PKTPATH_KEY_PORTS))
-			REQUIRE(r.l4_off + 4 <= f.size());
 	}
 	// The mutations reach every outcome, so the loop above exercised each path.
 	for (unsigned s = 0; s < PKTPATH_STATUS_COUNT; s++) {
