@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "../capture/frame.hpp"
@@ -105,11 +106,36 @@ struct drop_sink {
 	}
 };
 
-// How a captured frame becomes a descriptor: parse it, apply the filter,
-// find its table row, compute the RSS hash the NIC would hand to RPS
-// (Toeplitz with the Microsoft key; drivers usually program a random key,
-// which changes which CPU a flow lands on, not how many frames are lost).
-class classifier {
+// How the classifier reads one kind of input frame: the descriptor's fields
+// (data, timestamp, lengths, link type), the parse, and a flow hash the
+// hardware computed, if any.  Specialised for capture::frame here and for
+// rte_mbuf * in dpdk/mbuf.hpp.
+template <class Frame>
+struct frame_traits;
+
+template <>
+struct frame_traits<capture::frame> {
+	static frame_desc describe(const capture::frame &f)
+	{
+		return frame_desc{f.data, f.ts_ns, frame_desc::no_row, f.caplen, f.origlen, f.linktype, 0, 0};
+	}
+	static void parse(const capture::frame &f, unsigned flags, pktpath_parse_result &r)
+	{
+		pktpath_parse(f.data, f.caplen, f.linktype, flags, &r);
+	}
+	// A capture carries no NIC hash: the classifier computes Toeplitz.
+	static bool nic_hash(const capture::frame &, std::uint32_t &) { return false; }
+};
+
+// How an input frame becomes a descriptor: parse it, apply the filter,
+// find its row in a flow_key table of any stage set and counter policy,
+// take the RSS hash the NIC would hand to RPS (the frame's own, or Toeplitz
+// with the Microsoft key; drivers usually program a random key, which
+// changes which CPU a flow lands on, not how many frames are lost).
+template <class Table>
+class basic_classifier {
+	static_assert(std::is_same<typename Table::key_type, flow_key>::value, "the classifier makes flow_key keys");
+
 public:
 	struct options {
 		unsigned parse_flags = 0;            // parse_flags::inner / symmetric
@@ -119,7 +145,7 @@ public:
 
 	// The filter, when not empty, must outlive the classifier and stay
 	// unchanged: whether it is empty is decided here, not per frame.
-	classifier(table_type &t, const options &o)
+	basic_classifier(Table &t, const options &o)
 	    : t_(t), o_(o), filter_(o.filter != nullptr && !o.filter->empty() ? o.filter : nullptr)
 	{
 	}
@@ -128,7 +154,8 @@ public:
 	// table rows of a burst's keyed frames looked up together so that their
 	// cache misses overlap.  Rows are found in frame order, so a new flow
 	// takes the slot it would take frame by frame.
-	void classify(const capture::frame *in, frame_desc *out, std::size_t n)
+	template <class Frame>
+	void classify(const Frame *in, frame_desc *out, std::size_t n)
 	{
 		flow_key keys[burst];
 		std::uint64_t rows[burst];
@@ -145,7 +172,8 @@ public:
 		}
 	}
 
-	frame_desc operator()(const capture::frame &f)
+	template <class Frame>
+	frame_desc operator()(const Frame &f)
 	{
 		frame_desc d;
 		classify(&f, &d, 1);
@@ -158,17 +186,19 @@ private:
 	// One frame's descriptor but for a counted keyed frame's row: parse,
 	// RSS hash, filter, unclassified row.  True when the frame counts under
 	// its flow key, left in k for classify() to look up.
-	bool prepare(const capture::frame &f, frame_desc &d, flow_key &k)
+	template <class Frame>
+	bool prepare(const Frame &f, frame_desc &d, flow_key &k)
 	{
-		d = frame_desc{f.data, f.ts_ns, frame_desc::no_row, f.caplen, f.origlen, f.linktype, 0, 0};
+		using traits = frame_traits<Frame>;
+		d = traits::describe(f);
 		pktpath_parse_result r;
 		// Always asks for the VLAN id: the filter may need it.
-		pktpath_parse(f.data, f.caplen, f.linktype, o_.parse_flags | PKTPATH_PARSE_VLAN, &r);
+		traits::parse(f, o_.parse_flags | PKTPATH_PARSE_VLAN, r);
 		d.status = r.status;
 		const bool keyed = pktpath_status_has_key(r.status) != 0;
 		if (keyed && !o_.key_vlan)
 			r.key.vlan = 0;
-		if (keyed)
+		if (keyed && !traits::nic_hash(f, d.hash))
 			d.hash = rss_(r.key);
 		if (filter_ != nullptr && !filter_->match(r))
 			return false;
@@ -180,11 +210,13 @@ private:
 		return true;
 	}
 
-	table_type &t_;
+	Table &t_;
 	options o_;
 	const flow_filter *filter_; // null: every frame counts
 	toeplitz_hash rss_;
 };
+
+using classifier = basic_classifier<table_type>;
 
 // softnet_stat-like counters of one simulated CPU.
 struct cpu_stats {

@@ -146,6 +146,29 @@ inline std::string si(double v)
 }
 } // namespace detail
 
+// Every funnel step of s, in stage order, as a drop site; reason(to) names
+// the cause of a loss before the step's first target stage.
+inline std::vector<drop_site> drop_sites(const table_snapshot &s, const char *(*reason)(unsigned to))
+{
+	std::vector<drop_site> sites;
+	const funnel f = make_funnel(s);
+	for (const funnel_step &step : f.steps) {
+		std::uint64_t out_bytes = 0;
+		unsigned first_to = 0;
+		for (unsigned to = s.stage_count(); to-- > 0;)
+			if (step.to_mask & (1u << to)) {
+				out_bytes += f.totals[to].bytes;
+				first_to = to;
+			}
+		const std::uint64_t lost = step.lost > 0 ? static_cast<std::uint64_t>(step.lost) : 0;
+		const std::uint64_t in_bytes = f.totals[step.from].bytes;
+		sites.push_back(drop_site{step.from, step_targets(s, step), lost,
+					  in_bytes > out_bytes ? in_bytes - out_bytes : 0, step.flows_losing,
+					  reason(first_to)});
+	}
+	return sites;
+}
+
 inline outcome summarize(const table_snapshot &s)
 {
 	outcome o;
@@ -158,24 +181,65 @@ inline outcome summarize(const table_snapshot &s)
 	o.overflow = s.overflow(rx_path::wire).packets;
 	for (unsigned st = 0; st < PKTPATH_STATUS_COUNT && st < s.status_count(); st++)
 		o.by_status[st] = s.unclassified(st, rx_path::unclassified).packets;
-	const funnel f = make_funnel(s);
-	for (const funnel_step &step : f.steps) {
-		std::uint64_t out_bytes = 0;
-		unsigned first_to = 0;
-		for (unsigned to = s.stage_count(); to-- > 0;)
-			if (step.to_mask & (1u << to)) {
-				out_bytes += f.totals[to].bytes;
-				first_to = to;
-			}
-		const std::uint64_t lost = step.lost > 0 ? static_cast<std::uint64_t>(step.lost) : 0;
-		const std::uint64_t in_bytes = f.totals[step.from].bytes;
-		o.drops.push_back(drop_site{step.from, step_targets(s, step), lost,
-					    in_bytes > out_bytes ? in_bytes - out_bytes : 0, step.flows_losing,
-					    detail::drop_reason(first_to)});
-		o.dropped += lost;
-	}
+	o.drops = drop_sites(s, detail::drop_reason);
+	for (const drop_site &d : o.drops)
+		o.dropped += d.frames;
 	return o;
 }
+
+namespace detail {
+// The JSON array of drop sites ("drops").
+inline void append_json_drops(std::string &j, const table_snapshot &s, const std::vector<drop_site> &drops)
+{
+	j += "[";
+	for (std::size_t i = 0; i < drops.size(); i++) {
+		const drop_site &d = drops[i];
+		j += i ? ",{\"from\":" : "{\"from\":";
+		j += json_str(s.stage_name(d.from)) + ",\"to\":" + json_str(d.to);
+		appendf(j, ",\"frames\":%llu,\"bytes\":%llu,\"flows\":%zu,\"reason\":",
+			static_cast<unsigned long long>(d.frames), static_cast<unsigned long long>(d.bytes), d.flows);
+		j += json_str(d.reason) + "}";
+	}
+	j += "]";
+}
+
+// The JSON object of frames without a key by parse status ("unclassified").
+inline void append_json_statuses(std::string &j, const std::uint64_t (&by_status)[PKTPATH_STATUS_COUNT])
+{
+	j += "{";
+	for (unsigned st = PKTPATH_TRUNCATED; st < PKTPATH_STATUS_COUNT; st++)
+		appendf(j, "%s\"%s\":%llu", st == PKTPATH_TRUNCATED ? "" : ",", pktpath_status_name(st),
+			static_cast<unsigned long long>(by_status[st]));
+	j += "}";
+}
+
+// The text report's "dropped at" lines, one per drop site that lost frames.
+inline void append_text_drops(std::string &t, const std::vector<drop_site> &drops)
+{
+	bool any = false;
+	for (const drop_site &d : drops)
+		if (d.frames) {
+			appendf(t, "%s %-14s %llu frames of %zu flow%s: %s\n", any ? "          " : "dropped at",
+				d.to.c_str(), static_cast<unsigned long long>(d.frames), d.flows,
+				d.flows == 1 ? "" : "s", d.reason);
+			any = true;
+		}
+}
+
+// The text report's "unclassified" line, when frames had no key.
+inline void append_text_statuses(std::string &t, const std::uint64_t (&by_status)[PKTPATH_STATUS_COUNT])
+{
+	bool any = false;
+	for (unsigned st = PKTPATH_TRUNCATED; st < PKTPATH_STATUS_COUNT; st++)
+		if (by_status[st]) {
+			appendf(t, "%s %s %llu", any ? "," : "unclassified", pktpath_status_name(st),
+				static_cast<unsigned long long>(by_status[st]));
+			any = true;
+		}
+	if (any)
+		t += " (no flow key: counted by parse status)\n";
+}
+} // namespace detail
 
 inline std::string report_json(const report_data &r)
 {
@@ -227,20 +291,11 @@ inline std::string report_json(const report_data &r)
 		static_cast<unsigned long long>(o.overflow), static_cast<unsigned long long>(r.st.frames),
 		static_cast<unsigned long long>(r.st.file_bytes), static_cast<unsigned long long>(r.st.span_ns),
 		static_cast<unsigned long long>(r.st.end_ns));
-	j += ",\"drops\":[";
-	for (std::size_t i = 0; i < o.drops.size(); i++) {
-		const drop_site &d = o.drops[i];
-		j += i ? ",{\"from\":" : "{\"from\":";
-		j += json_str(r.snap.stage_name(d.from)) + ",\"to\":" + json_str(d.to);
-		appendf(j, ",\"frames\":%llu,\"bytes\":%llu,\"flows\":%zu,\"reason\":",
-			static_cast<unsigned long long>(d.frames), static_cast<unsigned long long>(d.bytes), d.flows);
-		j += json_str(d.reason) + "}";
-	}
-	j += "],\"unclassified\":{";
-	for (unsigned st = PKTPATH_TRUNCATED; st < PKTPATH_STATUS_COUNT; st++)
-		appendf(j, "%s\"%s\":%llu", st == PKTPATH_TRUNCATED ? "" : ",", pktpath_status_name(st),
-			static_cast<unsigned long long>(o.by_status[st]));
-	appendf(j, "},\"nic\":{\"rx_missed\":%llu,\"irqs\":%llu,\"ring_peak\":%llu,\"ring_size\":%u},\"softnet\":[",
+	j += ",\"drops\":";
+	detail::append_json_drops(j, r.snap, o.drops);
+	j += ",\"unclassified\":";
+	detail::append_json_statuses(j, o.by_status);
+	appendf(j, ",\"nic\":{\"rx_missed\":%llu,\"irqs\":%llu,\"ring_peak\":%llu,\"ring_size\":%u},\"softnet\":[",
 		static_cast<unsigned long long>(r.st.nic.rx_missed), static_cast<unsigned long long>(r.st.nic.irqs),
 		static_cast<unsigned long long>(r.st.nic.ring_peak), k.ring);
 	for (std::size_t c = 0; c < r.st.cpus.size(); c++) {
@@ -331,25 +386,8 @@ inline std::string report_text(const report_data &r)
 		static_cast<unsigned long long>(o.delivered), pct(o.delivered),
 		static_cast<unsigned long long>(o.dropped), pct(o.dropped),
 		static_cast<unsigned long long>(o.unclassified), pct(o.unclassified));
-	bool any = false;
-	for (const drop_site &d : o.drops)
-		if (d.frames) {
-			appendf(t, "%s %-14s %llu frames of %zu flow%s: %s\n", any ? "          " : "dropped at",
-				d.to.c_str(), static_cast<unsigned long long>(d.frames), d.flows,
-				d.flows == 1 ? "" : "s", d.reason);
-			any = true;
-		}
-	if (o.unclassified) {
-		t += "unclassified";
-		const char *sep = " ";
-		for (unsigned st = PKTPATH_TRUNCATED; st < PKTPATH_STATUS_COUNT; st++)
-			if (o.by_status[st]) {
-				appendf(t, "%s%s %llu", sep, pktpath_status_name(st),
-					static_cast<unsigned long long>(o.by_status[st]));
-				sep = ", ";
-			}
-		t += " (no flow key: counted by parse status)\n";
-	}
+	detail::append_text_drops(t, o.drops);
+	detail::append_text_statuses(t, o.by_status);
 	if (o.overflow)
 		appendf(t,
 			"warning    the table was full: %llu frames of flows without a slot are counted as \"overflow\" "
