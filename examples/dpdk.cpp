@@ -930,7 +930,7 @@ double run(app &a)
 	const steady::time_point start = steady::now();
 	steady::time_point last_change = start, last_stats = start;
 	totals prev;
-	std::uint64_t rounds = 0;
+	std::uint64_t rounds = 0, stats_rx = 0;
 	bool draining = false, by_idle = false;
 	for (;;) {
 		main.group->poll_round();
@@ -963,11 +963,12 @@ double run(app &a)
 				stderr,
 				"pktpath-dpdk: rx %llu (%.3f Mpps), ring drops %llu, worker done %llu, tx %llu, "
 				"freed %llu, time_squeeze %llu\n",
-				static_cast<unsigned long long>(t.rx), static_cast<double>(t.rx - prev.rx) / dt / 1e6,
+				static_cast<unsigned long long>(t.rx), static_cast<double>(t.rx - stats_rx) / dt / 1e6,
 				static_cast<unsigned long long>(t.ring_drops), static_cast<unsigned long long>(t.done),
 				static_cast<unsigned long long>(t.tx), static_cast<unsigned long long>(t.freed),
 				static_cast<unsigned long long>(t.squeeze));
 			last_stats = now;
+			stats_rx = t.rx;
 		}
 		prev = t;
 	}
@@ -1053,7 +1054,8 @@ int main(int argc, char **argv)
 		rc = [&a]() -> int {
 			const options &o = a.o;
 			if (rte_eth_dev_count_avail() == 0)
-				return std::fprintf(stderr, "pktpath-dpdk: no port: give one, e.g. "
+				return std::fprintf(stderr, "pktpath-dpdk: no port (a device that failed to "
+							    "start is named above): give one, e.g. "
 							    "--vdev=net_pcap0,rx_pcap=FILE.pcap\n"),
 				       setup_failed;
 			pktpath::table_options to;
