@@ -38,9 +38,9 @@
 #include <rte_ethdev.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
-#include <rte_ip.h>
 #include <rte_mbuf.h>
-#include <rte_net.h>
+
+#include "dpdk_tuple.hpp"
 
 namespace {
 
@@ -100,36 +100,12 @@ private:
 	pktpath::dpdk::burst_counter<table> count_;
 };
 
-// The tuple a DPDK application reads by hand after rte_net_get_ptype (as in bench/parse.cpp).
+// rte_net_get_ptype, then the tuple by hand.
 bool dpdk_key(const rte_mbuf *m, pktpath_flow_key &k)
 {
 	rte_net_hdr_lens hl;
 	const std::uint32_t pt = rte_net_get_ptype(m, &hl, RTE_PTYPE_ALL_MASK);
-	const std::uint8_t *l3 = rte_pktmbuf_mtod(m, const std::uint8_t *) + hl.l2_len;
-	std::memset(&k, 0, sizeof k);
-	if (RTE_ETH_IS_IPV4_HDR(pt)) {
-		auto *ip = reinterpret_cast<const rte_ipv4_hdr *>(l3);
-		std::memcpy(k.src, &ip->src_addr, 4);
-		std::memcpy(k.dst, &ip->dst_addr, 4);
-		k.proto = ip->next_proto_id;
-		k.flags = PKTPATH_KEY_IPV4;
-	} else if (RTE_ETH_IS_IPV6_HDR(pt)) {
-		auto *ip = reinterpret_cast<const rte_ipv6_hdr *>(l3);
-		std::memcpy(k.src, ip->src_addr, 16);
-		std::memcpy(k.dst, ip->dst_addr, 16);
-		k.proto = ip->proto;
-		k.flags = PKTPATH_KEY_IPV6;
-	} else {
-		return false;
-	}
-	const std::uint32_t l4 = pt & RTE_PTYPE_L4_MASK;
-	if (l4 == RTE_PTYPE_L4_TCP || l4 == RTE_PTYPE_L4_UDP || l4 == RTE_PTYPE_L4_SCTP) {
-		const std::uint8_t *t = l3 + hl.l3_len;
-		k.sport = static_cast<std::uint16_t>(t[0] << 8 | t[1]);
-		k.dport = static_cast<std::uint16_t>(t[2] << 8 | t[3]);
-		k.flags |= PKTPATH_KEY_PORTS;
-	}
-	return true;
+	return ::dpdk_key(m, pt, hl, k);
 }
 
 class rte_hash_path {
@@ -355,12 +331,4 @@ BENCHMARK_TEMPLATE(bm_pcap_pmd, rte_hash_path)->Name("dpdk/pcap_pmd/rte_hash");
 
 } // namespace
 
-int main(int argc, char **argv)
-{
-	benchmark::Initialize(&argc, argv);
-	if (benchmark::ReportUnrecognizedArguments(argc, argv))
-		return 1;
-	benchmark::RunSpecifiedBenchmarks();
-	benchmark::Shutdown();
-	return 0;
-}
+BENCHMARK_MAIN();

@@ -100,6 +100,7 @@ struct options {
 	bool key_vlan = false;
 	out_format fmt = out_format::text;
 	std::size_t top = 10;
+	bool top_set = false;
 	const char *prom = nullptr;
 	const char *name = "pktpath";
 	bool read = false;
@@ -269,6 +270,7 @@ int parse_options(int argc, char **argv, options &o)
 				return usage_error("--top: a number or all, not '%s'", v ? v : "");
 			else
 				o.top = static_cast<std::size_t>(n);
+			o.top_set = true;
 			++i;
 		} else if (a == "--prom" || a == "--name") {
 			if (v == nullptr || *v == '\0')
@@ -988,7 +990,7 @@ int read_snapshots(const options &o)
 		return std::fprintf(stderr, "pktpath-dpdk: --read: table %s_table: %s\n", o.name, t.error_text()),
 		       setup_failed;
 	pktpath::export_options eo;
-	eo.top_n = o.top == 10 ? 0 : o.top;
+	eo.top_n = o.top_set ? o.top : 0; // a line per snapshot: no flows unless asked
 	for (std::uint32_t i = 0; i < o.snapshots; i++) {
 		if (i)
 			std::this_thread::sleep_for(std::chrono::milliseconds(o.interval_ms));

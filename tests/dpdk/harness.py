@@ -91,6 +91,14 @@ class Runner:
         return json.loads(r.stdout)
 
 
+def rows_errors(tab, label):
+    """Where the rows of a table export (listed flows, other, overflow, unclassified) miss its totals."""
+    return [f"{label}{kind} rows do not add up at {STAGES[s]}"
+            for kind in ("packets", "bytes") for s in range(len(STAGES))
+            if sum(f[kind][s] for f in tab["flows"]) + tab["other"][kind][s] + tab["overflow"][kind][s]
+            + sum(u[kind][s] for u in tab["unclassified"]) != tab["totals"][kind][s]]
+
+
 def invariant_errors(j):
     """What does not hold of a pktpath-dpdk document (docs/dpdk.md, "Outputs")."""
     bad = []
@@ -119,11 +127,7 @@ def invariant_errors(j):
     need(sum(c["dropped"] for c in j["softnet"]) == t["ring_dropped"], "softnet dropped != ring_dropped")
     for c in j["softnet"]:
         need(c["time_squeeze"] == c["budget_exhausted"] + c["time_exhausted"], f"lcore {c['lcore']}: squeeze sum")
-    for kind in ("packets", "bytes"):
-        for s in range(len(STAGES)):
-            parts = (sum(f[kind][s] for f in tab["flows"]) + tab["other"][kind][s] + tab["overflow"][kind][s]
-                     + sum(u[kind][s] for u in tab["unclassified"]))
-            need(parts == tab["totals"][kind][s], f"table {kind} at {STAGES[s]}: rows do not add up")
+    bad += rows_errors(tab, "table ")
     by_to = {d["to"]: d["frames"] for d in j["drops"]}
     need(by_to.get("ring") == t["ring_dropped"], "drops to ring != ring_dropped")
     return bad
@@ -228,9 +232,9 @@ def part_ring(run, caps, schema_errors):
         check(tp[COL["rx"]] - tp[COL["ring"]] == ring_drops,
               f"{label}: rx - ring = {tp[COL['rx']] - tp[COL['ring']]}, the ring's counter {ring_drops}")
         check(d["totals"]["frames"] == len(read_pcap(cap)), f"{label}: frames received != frames sent")
-        print(f"{label}: {ring_drops} dropped at the ring (its counter and the table agree), "
-              f"{d['totals']['frames']} = {d['totals']['tx']} tx + {d['totals']['ring_dropped']} ring "
-              f"+ {d['totals']['worker_freed']} freed")
+        print(f"{label}: the ring's counter {ring_drops}, the table's rx - ring "
+              f"{tp[COL['rx']] - tp[COL['ring']]}; {d['totals']['frames']} frames = {d['totals']['tx']} tx "
+              f"+ {d['totals']['ring_dropped']} ring + {d['totals']['worker_freed']} freed")
 
 
 def snapshot_errors(snaps):
@@ -240,12 +244,7 @@ def snapshot_errors(snaps):
         p = s["totals"]["packets"]
         if not (p[COL["rx"]] >= p[COL["ring"]] >= p[COL["worker"]] >= p[COL["tx"]] + p[COL["drop"]]):
             bad.append(f"snapshot {i}: a stage shows more than the one before it: {p}")
-        for kind in ("packets", "bytes"):
-            for st in range(len(STAGES)):
-                parts = (s["other"][kind][st] + s["overflow"][kind][st] + sum(u[kind][st] for u in s["unclassified"])
-                         + sum(f[kind][st] for f in s["flows"]))
-                if parts != s["totals"][kind][st]:
-                    bad.append(f"snapshot {i}: {kind} rows do not add up at {STAGES[st]}")
+        bad += rows_errors(s, f"snapshot {i}: ")
         if prev is not None and any(a < b for a, b in zip(p, prev)):
             bad.append(f"snapshot {i}: a total went backwards: {prev} -> {p}")
         prev = p

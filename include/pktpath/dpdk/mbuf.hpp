@@ -13,7 +13,9 @@
 //  - the first segment only, [data, data + data_len); a frame whose headers
 //    continue in a later segment has its first gather_bytes gathered into a
 //    buffer on the stack (rte_pktmbuf_read) and parsed there, and is
-//    `truncated` when its key needs more than that;
+//    `truncated` when its key needs more than that; the bytes parsed are
+//    seen as a capture of that length (a longer datagram is
+//    PKTPATH_INFO_SNAPPED, l4_end within them), the key is the frame's;
 //  - the NIC's packet type, when it says plain Ethernet (no tag in the
 //    data) carrying IPv4 or IPv6: the walk starts at the IP header (what the
 //    software walk would find there, with the offsets of the whole frame);
