@@ -414,7 +414,7 @@ struct app {
 };
 
 worker::worker(app *ap, unsigned lc, unsigned sh, std::uint16_t q, table_type &t, const options &o)
-    : a(ap), lcore(lc), shard(sh), txq(q), count(t, {o.parse_flags, o.key_vlan, nullptr})
+    : a(ap), lcore(lc), shard(sh), txq(q), count(t, {o.parse_flags, o.key_vlan, nullptr, false})
 {
 }
 
@@ -467,7 +467,7 @@ rx_queue::rx_queue(app *ap, std::uint16_t p, std::uint16_t q, unsigned lc, unsig
       lcore(lc),
       shard(sh),
       napi(*this, o.weight),
-      count(t, {o.parse_flags, o.key_vlan, nullptr})
+      count(t, {o.parse_flags, o.key_vlan, nullptr, false})
 {
 }
 

@@ -36,6 +36,7 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_ptype.h>
+#include <rte_prefetch.h>
 
 #include "../flow/parse.h"
 #include "../replay/model.hpp"
@@ -129,6 +130,7 @@ struct frame_traits<rte_mbuf *> {
 	}
 	static void parse(const rte_mbuf *m, unsigned flags, pktpath_parse_result &r) { dpdk::parse_mbuf(m, flags, r); }
 	static bool nic_hash(const rte_mbuf *m, std::uint32_t &hash) { return dpdk::nic_hash(m, hash); }
+	static void prefetch(const rte_mbuf *m) { rte_prefetch0(rte_pktmbuf_mtod(m, const void *)); }
 };
 
 } // namespace pktpath::replay
@@ -155,6 +157,9 @@ public:
 	// Adds the frames described by d[0..n) at the stages of stage_mask.
 	void add(const frame_desc *d, std::uint32_t n, std::uint32_t stage_mask, unsigned shard = 0)
 	{
+		for (std::uint32_t i = 0; i < n; i++)
+			if (d[i].row != frame_desc::no_row)
+				t_.prefetch(d[i].row, shard);
 		for (std::uint32_t i = 0; i < n; i++)
 			if (d[i].row != frame_desc::no_row)
 				t_.add_stages(d[i].row, stage_mask, d[i].origlen, shard);

@@ -107,8 +107,8 @@ struct drop_sink {
 };
 
 // How the classifier reads one kind of input frame: the descriptor's fields
-// (data, timestamp, lengths, link type), the parse, and a flow hash the
-// hardware computed, if any.  Specialised for capture::frame here and for
+// (data, timestamp, lengths, link type), the parse, a flow hash the hardware
+// computed, if any, and a hint to fetch the frame's headers ahead.  Specialised for capture::frame here and for
 // rte_mbuf * in dpdk/mbuf.hpp.
 template <class Frame>
 struct frame_traits;
@@ -125,6 +125,8 @@ struct frame_traits<capture::frame> {
 	}
 	// A capture carries no NIC hash: the classifier computes Toeplitz.
 	static bool nic_hash(const capture::frame &, std::uint32_t &) { return false; }
+	// The capture reader streams its file ahead of the frames already.
+	static void prefetch(const capture::frame &) {}
 };
 
 // How an input frame becomes a descriptor: parse it, apply the filter,
@@ -141,6 +143,7 @@ public:
 		unsigned parse_flags = 0;            // parse_flags::inner / symmetric
 		bool key_vlan = false;               // keep the outer VLAN id in the flow key
 		const flow_filter *filter = nullptr; // null or empty: every frame counts
+		bool rss_hash = true;                // Toeplitz when the frame brings no hash; false: hash 0
 	};
 
 	// The filter, when not empty, must outlive the classifier and stay
@@ -163,6 +166,8 @@ public:
 		for (std::size_t done = 0; done < n; done += burst) {
 			const std::size_t end = n - done < burst ? n : done + burst;
 			std::uint32_t m = 0;
+			for (std::size_t i = done; i < end; i++)
+				frame_traits<Frame>::prefetch(in[i]); // the burst's misses overlap
 			for (std::size_t i = done; i < end; i++)
 				if (prepare(in[i], out[i], keys[m]))
 					keyed[m++] = i;
@@ -198,7 +203,7 @@ private:
 		const bool keyed = pktpath_status_has_key(r.status) != 0;
 		if (keyed && !o_.key_vlan)
 			r.key.vlan = 0;
-		if (keyed && !traits::nic_hash(f, d.hash))
+		if (keyed && !traits::nic_hash(f, d.hash) && o_.rss_hash)
 			d.hash = rss_(r.key);
 		if (filter_ != nullptr && !filter_->match(r))
 			return false;
