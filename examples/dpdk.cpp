@@ -489,7 +489,8 @@ int rx_queue::poll(int budget)
 		const std::uint16_t n = rte_eth_rx_burst(port, queue, pkts, static_cast<std::uint16_t>(want));
 		if (n == 0)
 			break;
-		a->rx_total.fetch_add(n, std::memory_order_relaxed);
+		if (o.frames) // shared by the RX lcores: only when it is a limit
+			a->rx_total.fetch_add(n, std::memory_order_relaxed);
 		bump(frames, n);
 		const std::uint32_t nw = static_cast<std::uint32_t>(out.size());
 		if (nw == 1) {
@@ -848,6 +849,14 @@ std::string report_text(const app &a, const run_result &r)
 	return t;
 }
 
+// The table's long-format CSV, as pktpath-replay's.
+std::string report_csv(const app &a, const run_result &r)
+{
+	pktpath::export_options eo;
+	eo.top_n = a.o.top;
+	return pktpath::export_csv(r.snap, eo);
+}
+
 std::string report_prometheus(const app &a, const run_result &r)
 {
 	pktpath::export_options eo;
@@ -956,7 +965,8 @@ double run(app &a)
 			for (const auto &q : a.rxqs)
 				rx_idle = rx_idle && !q->napi.scheduled();
 			std::atomic_thread_fence(std::memory_order_acquire);
-			if (rx_idle && read_totals(a).done == read_totals(a).enqueued)
+			const totals end = read_totals(a);
+			if (rx_idle && end.done == end.enqueued)
 				break;
 		}
 		if (o.stats_interval > 0 && now - last_stats >= std::chrono::duration<double>(o.stats_interval)) {
@@ -1022,6 +1032,57 @@ void remove_runtime_dir(const std::string &dir)
 		::rmdir(dir.substr(0, slash).c_str()); // fails, harmlessly, while others use it
 }
 
+// Sets up the ports, lcores, rings and table, runs, and reports; the exit status.
+int run_primary(app &a)
+{
+	const options &o = a.o;
+	if (rte_eth_dev_count_avail() == 0)
+		return std::fprintf(stderr, "pktpath-dpdk: no port (a device that failed to "
+					    "start is named above): give one, e.g. "
+					    "--vdev=net_pcap0,rx_pcap=FILE.pcap\n"),
+		       setup_failed;
+	pktpath::table_options to;
+	to.shards = rte_lcore_count();
+	a.table =
+		pktpath::dpdk::shared_table<table_type>::create((std::string(o.name) + "_table").c_str(), o.flows, to);
+	if (!a.table.ok())
+		return std::fprintf(stderr, "pktpath-dpdk: flow table: %s\n", a.table.error_text()), setup_failed;
+	if (int r = setup_lcores(a))
+		return r;
+	a.pool = rte_pktmbuf_pool_create((std::string(o.name) + "_mbufs").c_str(), o.mbufs, o.mbufs >= 4096 ? 256 : 0,
+					 0, RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
+	if (a.pool == nullptr)
+		return std::fprintf(stderr, "pktpath-dpdk: mbuf pool of %u: %s\n", o.mbufs, rte_strerror(rte_errno)),
+		       setup_failed;
+	std::uint16_t port;
+	RTE_ETH_FOREACH_DEV(port)
+	if (int r = setup_port(a, port))
+		return r;
+	setup_rx_queues(a);
+	run_result res;
+	res.wall = run(a);
+	for (port_info &p : a.ports)
+		rte_eth_stats_get(p.id, &p.st);
+	res.snap = pktpath::table_snapshot(a.table.table().view());
+	res.frames = read_totals(a).rx;
+	int out = ok;
+	if (o.prom) {
+		char why[256];
+		if (!pktpath::replay::write_file_atomically(o.prom, report_prometheus(a, res), why, sizeof why)) {
+			std::fprintf(stderr, "pktpath-dpdk: --prom: %s\n", why);
+			out = output_failed;
+		}
+	}
+	const std::string text = o.fmt == out_format::json  ? report_json(a, res)
+				 : o.fmt == out_format::csv ? report_csv(a, res)
+							    : report_text(a, res);
+	if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+		std::fprintf(stderr, "pktpath-dpdk: cannot write the report: %s\n", std::strerror(errno));
+		out = output_failed;
+	}
+	return out;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -1053,68 +1114,11 @@ int main(int argc, char **argv)
 	} else {
 		std::signal(SIGINT, on_signal);
 		std::signal(SIGTERM, on_signal);
-		rc = [&a]() -> int {
-			const options &o = a.o;
-			if (rte_eth_dev_count_avail() == 0)
-				return std::fprintf(stderr, "pktpath-dpdk: no port (a device that failed to "
-							    "start is named above): give one, e.g. "
-							    "--vdev=net_pcap0,rx_pcap=FILE.pcap\n"),
-				       setup_failed;
-			pktpath::table_options to;
-			to.shards = rte_lcore_count();
-			a.table = pktpath::dpdk::shared_table<table_type>::create(
-				(std::string(o.name) + "_table").c_str(), o.flows, to);
-			if (!a.table.ok())
-				return std::fprintf(stderr, "pktpath-dpdk: flow table: %s\n", a.table.error_text()),
-				       setup_failed;
-			if (int r = setup_lcores(a))
-				return r;
-			a.pool = rte_pktmbuf_pool_create((std::string(o.name) + "_mbufs").c_str(), o.mbufs,
-							 o.mbufs >= 4096 ? 256 : 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-							 static_cast<int>(rte_socket_id()));
-			if (a.pool == nullptr)
-				return std::fprintf(stderr, "pktpath-dpdk: mbuf pool of %u: %s\n", o.mbufs,
-						    rte_strerror(rte_errno)),
-				       setup_failed;
-			std::uint16_t port;
-			RTE_ETH_FOREACH_DEV(port)
-			if (int r = setup_port(a, port))
-				return r;
-			setup_rx_queues(a);
-			run_result res;
-			res.wall = run(a);
-			for (port_info &p : a.ports)
-				rte_eth_stats_get(p.id, &p.st);
-			res.snap = pktpath::table_snapshot(a.table.table().view());
-			res.frames = read_totals(a).rx;
-			int out = ok;
-			if (o.prom) {
-				char why[256];
-				if (!pktpath::replay::write_file_atomically(o.prom, report_prometheus(a, res), why,
-									    sizeof why)) {
-					std::fprintf(stderr, "pktpath-dpdk: --prom: %s\n", why);
-					out = output_failed;
-				}
-			}
-			const std::string text = o.fmt == out_format::json  ? report_json(a, res)
-						 : o.fmt == out_format::csv ? [&] {
-							   pktpath::export_options eo;
-							   eo.top_n = o.top;
-							   return pktpath::export_csv(res.snap, eo);
-						   }()
-									    : report_text(a, res);
-			if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() ||
-			    std::fflush(stdout) != 0) {
-				std::fprintf(stderr, "pktpath-dpdk: cannot write the report: %s\n",
-					     std::strerror(errno));
-				out = output_failed;
-			}
-			for (const port_info &p : a.ports) {
-				rte_eth_dev_stop(p.id);
-				rte_eth_dev_close(p.id);
-			}
-			return out;
-		}();
+		rc = run_primary(a);
+	}
+	for (const port_info &p : a.ports) {
+		rte_eth_dev_stop(p.id);
+		rte_eth_dev_close(p.id);
 	}
 	a.rxqs.clear();
 	a.links.clear();

@@ -281,7 +281,7 @@ def part_secondary(run, caps, tmp):
                                     f"--vdev=net_pcap0,rx_pcap={caps[0]},infinite_rx=1", "--",
                                     "--mbufs", "16384", "--json", "--stats", "0"],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        snaps, deadline = [], time.time() + 30
+        snaps, deadline, r = [], time.time() + 30, None
         while time.time() < deadline and primary.poll() is None:
             r = subprocess.run([run.dpdk, *eal, "-l", "1", "--proc-type=secondary", "--", "--read",
                                 "--snapshots", "8", "--interval", "50", "--top", "all"],
@@ -291,7 +291,8 @@ def part_secondary(run, caps, tmp):
                 break
             time.sleep(0.2)  # the primary is still starting (no shared config or no table yet)
         check(primary.poll() is None, "the primary ended before the secondary read it")
-        check(len(snaps) == 8, f"secondary: {len(snaps)} snapshots, want 8")
+        check(len(snaps) == 8, f"secondary: {len(snaps)} snapshots, want 8"
+                               + (f" (its last exit {r.returncode}: {r.stderr[-300:]})" if r else ""))
         for what in snapshot_errors(snaps):
             check(False, f"secondary: {what}")
         grew = len(snaps) > 1 and snaps[-1]["totals"]["packets"][0] > snaps[0]["totals"]["packets"][0]

@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,15 +23,17 @@ namespace {
 using pktpath::replay::frame_desc;
 using table = pktpath::stage_table<pktpath::flow_key, pktpath::replay::rx_path, pktpath::per_writer_counters>;
 
-// A single-segment mbuf over a copy of the frame (headroom in front, as a PMD leaves it).
+// A single-segment mbuf over a copy of the frame (headroom in front, as a PMD
+// leaves it).  The mbuf is on the heap: a struct ending in a zero-size array
+// cannot be a member (ISO C++), and its address stays put when this moves.
 struct test_mbuf {
 	std::vector<std::uint8_t> buf;
-	rte_mbuf m;
+	std::unique_ptr<rte_mbuf> owned{new rte_mbuf()}; // zeroed
+	rte_mbuf &m = *owned;
 
 	explicit test_mbuf(const std::uint8_t *data, std::uint32_t len) : buf(RTE_PKTMBUF_HEADROOM + len)
 	{
 		std::memcpy(buf.data() + RTE_PKTMBUF_HEADROOM, data, len);
-		std::memset(&m, 0, sizeof m);
 		m.buf_addr = buf.data();
 		m.buf_len = static_cast<std::uint16_t>(buf.size());
 		m.data_off = RTE_PKTMBUF_HEADROOM;
