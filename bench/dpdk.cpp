@@ -54,7 +54,7 @@ using table = pktpath::stage_table<pktpath::flow_key, dpdk_stages, pktpath::per_
 constexpr std::uint32_t mask =
 	1u << dpdk_stages::rx | 1u << dpdk_stages::ring | 1u << dpdk_stages::worker | 1u << dpdk_stages::drop;
 constexpr unsigned nstages = 5;
-constexpr std::uint32_t nframes = 32768, nflows = 8192, capacity = 1u << 15;
+constexpr std::uint32_t nframes = 32768, nflows = 8192, capacity = 1u << 14; // load 0.5 for both
 constexpr std::uint16_t burst = 32;
 
 pktpath::synth::bytes make_frame(std::uint32_t i)
