@@ -349,7 +349,7 @@ struct worker {
 struct rx_queue {
 	app *a;
 	std::uint16_t port, queue;
-	unsigned lcore, shard;
+	unsigned shard;
 	std::vector<link *> out; // one per worker, in worker order
 	pktpath::napi napi;
 	std::atomic<std::uint64_t> frames{0};
@@ -358,14 +358,13 @@ struct rx_queue {
 	std::vector<rte_mbuf *> bins;
 	std::vector<std::uint16_t> fill;
 
-	rx_queue(app *ap, std::uint16_t p, std::uint16_t q, unsigned lc, unsigned sh, table_type &t, const options &o);
+	rx_queue(app *ap, std::uint16_t p, std::uint16_t q, unsigned sh, table_type &t, const options &o);
 	int poll(int budget);
 	void rearm();
 };
 
 // What runs on one lcore: its poll group and the queues in it.
 struct lcore_ctx {
-	app *a = nullptr;
 	unsigned id = 0;
 	bool rx = false, work = false;
 	std::unique_ptr<pktpath::poll_group<>> group;
@@ -460,14 +459,8 @@ int link::poll(int budget)
 	return work;
 }
 
-rx_queue::rx_queue(app *ap, std::uint16_t p, std::uint16_t q, unsigned lc, unsigned sh, table_type &t, const options &o)
-    : a(ap),
-      port(p),
-      queue(q),
-      lcore(lc),
-      shard(sh),
-      napi(*this, o.weight),
-      count(t, {o.parse_flags, o.key_vlan, nullptr, false})
+rx_queue::rx_queue(app *ap, std::uint16_t p, std::uint16_t q, unsigned sh, table_type &t, const options &o)
+    : a(ap), port(p), queue(q), shard(sh), napi(*this, o.weight), count(t, {o.parse_flags, o.key_vlan, nullptr, false})
 {
 }
 
@@ -552,7 +545,8 @@ int setup_port(app &a, std::uint16_t port)
 		return std::fprintf(stderr, "pktpath-dpdk: port %u (%s): --rxq %u, the device has %u RX queues\n", port,
 				    info.driver_name, o.rxq, info.max_rx_queues),
 		       setup_failed;
-	const std::uint16_t txq = static_cast<std::uint16_t>(a.nworkers());
+	// A TX queue per worker with --tx; one, unused, without (some devices need one).
+	const std::uint16_t txq = o.tx ? static_cast<std::uint16_t>(a.nworkers()) : 1;
 	if (txq > info.max_tx_queues)
 		return std::fprintf(stderr, "pktpath-dpdk: port %u (%s): %u workers, the device has %u TX queues\n",
 				    port, info.driver_name, txq, info.max_tx_queues),
@@ -601,7 +595,6 @@ int setup_lcores(app &a)
 	table_type &t = a.table.table();
 	for (unsigned i = 0; i < ids.size(); i++) {
 		auto c = std::make_unique<lcore_ctx>();
-		c->a = &a;
 		c->id = ids[i];
 		c->rx = alone || i < o.rx_lcores;
 		c->work = alone || i >= o.rx_lcores;
@@ -651,7 +644,7 @@ void setup_rx_queues(app &a)
 		for (std::uint16_t q = 0; q < a.o.rxq; q++) {
 			const unsigned i = rx[next++ % rx.size()];
 			lcore_ctx &c = *a.lcores[i];
-			auto r = std::make_unique<rx_queue>(&a, p.id, q, c.id, i, a.table.table(), a.o);
+			auto r = std::make_unique<rx_queue>(&a, p.id, q, i, a.table.table(), a.o);
 			for (const auto &l : a.links)
 				if (l->rx_lcore == c.id)
 					r->out.push_back(l.get());

@@ -35,6 +35,7 @@ STAGES = ["rx", "ring", "worker", "tx", "drop"]
 COL = {s: i for i, s in enumerate(STAGES)}
 EAL = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--no-telemetry", "--log-level=error"]
 RUNTIME = "/var/run/dpdk"
+TWO_WORKERS = "0@0,1@1,2@1"  # EAL --lcores: lcore 0 receives, lcores 1 and 2 share CPU 1
 SKIP = 77
 
 
@@ -78,7 +79,7 @@ class Runner:
         return r
 
     def dpdk_json(self, label, capture, app, lcores="0", vdev_extra=""):
-        eal = EAL + ["-l", lcores, f"--vdev=net_pcap0,rx_pcap={capture}{vdev_extra}"]
+        eal = EAL + ["--lcores", lcores, f"--vdev=net_pcap0,rx_pcap={capture}{vdev_extra}"]
         r = self.dpdk_run(eal, ["--json", "--top", "all", "--stats", "0", *app])
         if not check(r.returncode == 0, f"{label}: exit {r.returncode}: {r.stderr[-400:]}"):
             return None
@@ -165,9 +166,12 @@ def part_consistency(run, caps, schema_errors):
     for cap in caps:
         frames = read_pcap(cap)
         snapped = sum(orig - incl for incl, orig, _ in frames)
-        for keys in ([], ["--symmetric"], ["--inner", "--vlan-key"]):
-            label = f"{os.path.basename(cap)} {' '.join(keys) or 'default'}"
-            d = run.dpdk_json(label, cap, keys)
+        # The last: three lcores on the two CPUs, one RX and two workers
+        # (frames steered by Toeplitz over their keys; net_pcap has no RSS).
+        for keys, lcores in (([], "0"), (["--symmetric"], "0"), (["--inner", "--vlan-key"], "0"),
+                             ([], TWO_WORKERS)):
+            label = f"{os.path.basename(cap)} {' '.join(keys) or 'default'} --lcores {lcores}"
+            d = run.dpdk_json(label, cap, keys, lcores=lcores)
             check_doc(label, d, schema_errors)
             rp = run.replay_json(cap, keys)
             if d is None:
@@ -216,6 +220,21 @@ def part_tx(run, caps, schema_errors, tmp):
                 check(got == sent, f"{label}: {len(sent) - len(got)} of {len(sent)} frames not written unchanged")
             print(f"{label}: {len(got)} of {len(sent)} frames written byte-identical, in input order "
                   f"({d['totals']['ring_dropped']} dropped at the ring)")
+        # Two workers, each with its TX queue and file: every frame is in one
+        # of them, each file in input order.
+        outs = [os.path.join(tmp, f"w{i}-" + os.path.basename(cap)) for i in (0, 1)]
+        label = f"tx {os.path.basename(cap)} two workers"
+        d = run.dpdk_json(label, cap, ["--tx", "--ring", "16384", "--mbufs", "20000"], lcores=TWO_WORKERS,
+                          vdev_extra="".join(f",tx_pcap={o}" for o in outs))
+        check_doc(label, d, schema_errors)
+        if d is not None:
+            sent = [f[2] for f in read_pcap(cap)]
+            got = [[f[2] for f in read_pcap(o)] for o in outs]
+            check(all(in_order(g, sent) for g in got), f"{label}: a worker's file is not in input order")
+            check(sorted(got[0] + got[1]) == sorted(sent), f"{label}: the files do not hold the input's frames")
+            check(all(r["enqueued"] > 0 for r in d["rings"]) and len(d["rings"]) == 2,
+                  f"{label}: not both workers had frames: {d['rings']}")
+            print(f"{label}: {len(got[0])} + {len(got[1])} frames, the input's, each file in input order")
 
 
 def part_ring(run, caps, schema_errors):
