@@ -353,6 +353,7 @@ struct rx_queue {
 	std::vector<link *> out; // one per worker, in worker order
 	pktpath::napi napi;
 	std::atomic<std::uint64_t> frames{0};
+	std::atomic<bool> stopped{false}; // RX is off and this queue's last poll is over
 	pktpath::dpdk::burst_counter<table_type> count;
 	// Frames of one burst by worker: bins[w * max_burst ...], sized at set-up.
 	std::vector<rte_mbuf *> bins;
@@ -369,6 +370,7 @@ struct lcore_ctx {
 	bool rx = false, work = false;
 	std::unique_ptr<pktpath::poll_group<>> group;
 	std::unique_ptr<worker> w;
+	std::atomic<bool> launched{false}, finished{false}; // see lcore_main
 };
 
 struct port_info {
@@ -520,16 +522,28 @@ int rx_queue::poll(int budget)
 	return work;
 }
 
-// Poll mode: the queue's interrupt is always asserted while receiving.
+// Poll mode: the queue's interrupt is always asserted while receiving.  Once
+// RX is off, the first completed poll says the queue is done: everything it
+// enqueued and counted comes before that store.
 void rx_queue::rearm()
 {
 	if (a->rx_enabled.load(std::memory_order_relaxed))
 		napi.schedule();
+	else
+		stopped.store(true, std::memory_order_release);
 }
 
+// EAL's launch and wait synchronise the lcores, inside DPDK; the flag pair
+// says so to a reader of this code (and to ThreadSanitizer, which does not
+// see into an uninstrumented DPDK): set-up before the launch happens before
+// the lcore's polls, and its last poll before the main lcore's teardown.
 int lcore_main(void *arg)
 {
-	static_cast<lcore_ctx *>(arg)->group->run(pktpath::idle_mode::busy_poll);
+	lcore_ctx &c = *static_cast<lcore_ctx *>(arg);
+	while (!c.launched.load(std::memory_order_acquire))
+		pktpath::cpu_relax();
+	c.group->run(pktpath::idle_mode::busy_poll);
+	c.finished.store(true, std::memory_order_release);
 	return 0;
 }
 
@@ -926,8 +940,10 @@ double run(app &a)
 {
 	const options &o = a.o;
 	lcore_ctx &main = *a.lcores[0];
-	for (std::size_t i = 1; i < a.lcores.size(); i++)
+	for (std::size_t i = 1; i < a.lcores.size(); i++) {
+		a.lcores[i]->launched.store(true, std::memory_order_release);
 		rte_eal_remote_launch(lcore_main, a.lcores[i].get(), a.lcores[i]->id);
+	}
 	for (const auto &q : a.rxqs)
 		q->napi.schedule();
 	const long idle_ms = o.idle_stop_ms >= 0 ? o.idle_stop_ms : all_pcap(a) ? 100 : 0;
@@ -951,13 +967,11 @@ double run(app &a)
 				draining = true;
 			}
 		} else {
-			// Drained when no RX queue is scheduled (every one has
-			// finished its last poll) and the workers have done every
-			// frame enqueued.
+			// Drained when every RX queue has stopped and the workers
+			// have done every frame enqueued.
 			bool rx_idle = true;
 			for (const auto &q : a.rxqs)
-				rx_idle = rx_idle && !q->napi.scheduled();
-			std::atomic_thread_fence(std::memory_order_acquire);
+				rx_idle = rx_idle && q->stopped.load(std::memory_order_acquire);
 			const totals end = read_totals(a);
 			if (rx_idle && end.done == end.enqueued)
 				break;
@@ -982,6 +996,9 @@ double run(app &a)
 	for (std::size_t i = 1; i < a.lcores.size(); i++)
 		a.lcores[i]->group->request_stop();
 	rte_eal_mp_wait_lcore();
+	for (std::size_t i = 1; i < a.lcores.size(); i++)
+		while (!a.lcores[i]->finished.load(std::memory_order_acquire))
+			pktpath::cpu_relax();
 	return wall;
 }
 
