@@ -10,6 +10,7 @@
 
 #if defined(__KERNEL__)
 #include <linux/types.h>
+#include <linux/stddef.h>
 #include <linux/string.h>
 #include <linux/processor.h>
 #include <asm/barrier.h>
@@ -46,6 +47,13 @@
 #else
 #define PKTPATH_ALWAYS_INLINE
 #define PKTPATH_NOINLINE_COLD
+#endif
+
+/* Layouts both languages rely on, checked at compile time in each. */
+#ifdef __cplusplus
+#define PKTPATH_STATIC_ASSERT(expr, msg) static_assert(expr, msg)
+#else
+#define PKTPATH_STATIC_ASSERT(expr, msg) _Static_assert(expr, msg)
 #endif
 
 /* C needs the struct tag; C++ does not but accepts it. */

@@ -24,6 +24,9 @@ struct pktpath_flow_key {
 	uint8_t flags;   /* PKTPATH_KEY_* */
 };
 
+PKTPATH_STATIC_ASSERT(sizeof(struct pktpath_flow_key) == 40 && offsetof(struct pktpath_flow_key, sport) == 32,
+		      "C key layout: 40 bytes, no padding");
+
 /* 4 or 6 by a key's flags; 0 for a zeroed (no) key. */
 PKTPATH_INLINE unsigned pktpath_flags_ipver(unsigned flags)
 {

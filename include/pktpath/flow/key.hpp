@@ -105,7 +105,6 @@ using flow_key = five_tuple<family::any>;
 
 static_assert(sizeof(ipv4_5tuple) == 16, "IPv4 key layout");
 static_assert(sizeof(ipv6_5tuple) == 40, "IPv6 key layout");
-static_assert(sizeof(pktpath_flow_key) == 40, "C key layout");
 static_assert(sizeof(flow_key) == sizeof(pktpath_flow_key), "flow_key is the C layout");
 static_assert(offsetof(flow_key, sport) == offsetof(pktpath_flow_key, sport), "flow_key is the C layout");
 static_assert(offsetof(flow_key, vlan) == offsetof(pktpath_flow_key, vlan), "flow_key is the C layout");

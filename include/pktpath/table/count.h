@@ -178,22 +178,35 @@ PKTPATH_TABLE_HOT struct pktpath_counter *pktpath_table_counters_(const struct p
 }
 
 /*
- * Increments.  Release on both adds, packets first: a reader that loads
- * bytes and then packets with acquire, and a stage before its predecessor,
- * sees every packet whose bytes (or downstream count) it saw.  On x86 this
- * is the same lock xadd / mov as relaxed.
+ * Increments by `packets` packets of `bytes` bytes in all (more than one
+ * for a kernel skb that GRO made of several wire frames).  Release on both
+ * adds, packets first: a reader that loads bytes and then packets with
+ * acquire, and a stage before its predecessor, sees every packet whose
+ * bytes (or downstream count) it saw.  On x86 this is the same lock xadd /
+ * mov as relaxed.
  */
-PKTPATH_TABLE_HOT void pktpath_counter_add(struct pktpath_counter *c, uint64_t bytes)
+PKTPATH_TABLE_HOT void pktpath_counter_add_packets(struct pktpath_counter *c, uint64_t packets, uint64_t bytes)
 {
-	PKTPATH_FETCH_ADD_RELEASE(&c->packets, 1);
+	PKTPATH_FETCH_ADD_RELEASE(&c->packets, packets);
 	PKTPATH_FETCH_ADD_RELEASE(&c->bytes, bytes);
 }
 
+PKTPATH_TABLE_HOT void pktpath_counter_add(struct pktpath_counter *c, uint64_t bytes)
+{
+	pktpath_counter_add_packets(c, 1, bytes);
+}
+
 /* Single writer per counter (a per-thread or per-CPU shard): no read-modify-write. */
+PKTPATH_TABLE_HOT void pktpath_counter_add_owned_packets(struct pktpath_counter *c, uint64_t packets,
+							 uint64_t bytes)
+{
+	PKTPATH_STORE_RELEASE(&c->packets, PKTPATH_LOAD_RELAXED(&c->packets) + packets);
+	PKTPATH_STORE_RELEASE(&c->bytes, PKTPATH_LOAD_RELAXED(&c->bytes) + bytes);
+}
+
 PKTPATH_TABLE_HOT void pktpath_counter_add_owned(struct pktpath_counter *c, uint64_t bytes)
 {
-	PKTPATH_STORE_RELEASE(&c->packets, PKTPATH_LOAD_RELAXED(&c->packets) + 1);
-	PKTPATH_STORE_RELEASE(&c->bytes, PKTPATH_LOAD_RELAXED(&c->bytes) + bytes);
+	pktpath_counter_add_owned_packets(c, 1, bytes);
 }
 
 /* Adds a counter into *sum: bytes first, then packets, both acquire (pairs with the release adds). */
@@ -204,20 +217,32 @@ PKTPATH_TABLE_HOT void pktpath_counter_read(const struct pktpath_counter *c, str
 	sum->bytes += bytes;
 }
 
-/* One packet of `bytes` on one counter: shared by any writer (shared counters) or its shard's alone. */
+/* Packets of `bytes` on one counter: shared by any writer (shared counters) or its shard's alone. */
+PKTPATH_TABLE_HOT void pktpath_table_bump_packets_(const struct pktpath_table_geom *g, struct pktpath_counter *c,
+						   uint64_t packets, uint64_t bytes)
+{
+	if (g->layout == PKTPATH_TABLE_SHARED_COUNTERS)
+		pktpath_counter_add_packets(c, packets, bytes);
+	else
+		pktpath_counter_add_owned_packets(c, packets, bytes);
+}
+
 PKTPATH_TABLE_HOT void pktpath_table_bump_(const struct pktpath_table_geom *g, struct pktpath_counter *c,
 					   uint64_t bytes)
 {
-	if (g->layout == PKTPATH_TABLE_SHARED_COUNTERS)
-		pktpath_counter_add(c, bytes);
-	else
-		pktpath_counter_add_owned(c, bytes);
+	pktpath_table_bump_packets_(g, c, 1, bytes);
+}
+
+PKTPATH_TABLE_HOT void pktpath_table_add_packets_(const struct pktpath_table_geom *g, uint32_t shard, uint64_t row,
+						  uint32_t stage, uint64_t packets, uint64_t bytes)
+{
+	pktpath_table_bump_packets_(g, pktpath_table_counters_(g, shard, row) + stage, packets, bytes);
 }
 
 PKTPATH_TABLE_HOT void pktpath_table_add_(const struct pktpath_table_geom *g, uint32_t shard, uint64_t row,
 					  uint32_t stage, uint64_t bytes)
 {
-	pktpath_table_bump_(g, pktpath_table_counters_(g, shard, row) + stage, bytes);
+	pktpath_table_add_packets_(g, shard, row, stage, 1, bytes);
 }
 
 /*
@@ -310,27 +335,41 @@ PKTPATH_TABLE_HOT void pktpath_table_count_burst_(const struct pktpath_table_geo
  * thread, or its CPU with the counting always in one context such as softirq).
  * Return 0, or -1 when stage, shard or status is out of range.
  */
-PKTPATH_INLINE int pktpath_table_count(struct pktpath_table_header *t, uint32_t shard, uint32_t stage, const void *key,
-				       uint64_t bytes)
+PKTPATH_INLINE int pktpath_table_count_packets(struct pktpath_table_header *t, uint32_t shard, uint32_t stage,
+					       const void *key, uint64_t packets, uint64_t bytes)
 {
 	struct pktpath_table_geom g;
 	if (stage >= t->stage_count || shard >= t->shard_count)
 		return -1;
 	pktpath_table_geom_of(t, &g);
-	pktpath_table_add_(&g, shard, pktpath_table_row_(&g, key, pktpath_table_hash_(&g, key)), stage, bytes);
+	pktpath_table_add_packets_(&g, shard, pktpath_table_row_(&g, key, pktpath_table_hash_(&g, key)), stage,
+				   packets, bytes);
 	return 0;
 }
 
-/* A packet without a key: counted in the unclassified row of its parse status. */
-PKTPATH_INLINE int pktpath_table_count_unclassified(struct pktpath_table_header *t, uint32_t shard, uint32_t stage,
-						    uint32_t status, uint64_t bytes)
+PKTPATH_INLINE int pktpath_table_count(struct pktpath_table_header *t, uint32_t shard, uint32_t stage, const void *key,
+				       uint64_t bytes)
+{
+	return pktpath_table_count_packets(t, shard, stage, key, 1, bytes);
+}
+
+/* Packets without a key: counted in the unclassified row of their parse status. */
+PKTPATH_INLINE int pktpath_table_count_unclassified_packets(struct pktpath_table_header *t, uint32_t shard,
+							    uint32_t stage, uint32_t status, uint64_t packets,
+							    uint64_t bytes)
 {
 	struct pktpath_table_geom g;
 	if (stage >= t->stage_count || shard >= t->shard_count || status >= t->status_count)
 		return -1;
 	pktpath_table_geom_of(t, &g);
-	pktpath_table_add_(&g, shard, (uint64_t)t->capacity + 1 + status, stage, bytes);
+	pktpath_table_add_packets_(&g, shard, (uint64_t)t->capacity + 1 + status, stage, packets, bytes);
 	return 0;
+}
+
+PKTPATH_INLINE int pktpath_table_count_unclassified(struct pktpath_table_header *t, uint32_t shard, uint32_t stage,
+						    uint32_t status, uint64_t bytes)
+{
+	return pktpath_table_count_unclassified_packets(t, shard, stage, status, 1, bytes);
 }
 
 PKTPATH_INLINE int pktpath_table_count_burst(struct pktpath_table_header *t, uint32_t shard, uint32_t stage,

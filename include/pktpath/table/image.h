@@ -115,6 +115,16 @@ struct pktpath_table_header {
 	uint8_t reserved1[8];                                               /* zero; pads the header to 640 bytes */
 };
 
+/* The layout every reader and writer shares (C and C++ see the same checks). */
+PKTPATH_STATIC_ASSERT(offsetof(struct pktpath_table_slot, key) == PKTPATH_TABLE_KEY_OFFSET, "slot key offset");
+PKTPATH_STATIC_ASSERT(sizeof(struct pktpath_table_slot) == PKTPATH_TABLE_COUNTERS_OFFSET(sizeof(struct pktpath_flow_key)),
+		      "counters follow the key");
+PKTPATH_STATIC_ASSERT(sizeof(struct pktpath_counter) == 16 && offsetof(struct pktpath_counter, bytes) == 8,
+		      "counter layout");
+PKTPATH_STATIC_ASSERT(sizeof(struct pktpath_table_header) == 640 && offsetof(struct pktpath_table_header, stage_pred) == 104 &&
+			      offsetof(struct pktpath_table_header, stage_names) == 120,
+		      "header layout");
+
 /* Errors of init and validation (and of the C++ readers). */
 enum pktpath_table_error {
 	PKTPATH_TABLE_OK = 0,

@@ -370,14 +370,7 @@ private:
 	int err_ = PKTPATH_TABLE_OK;
 };
 
-// The default instantiation is the C layout of image.h.
-static_assert(offsetof(pktpath_table_slot, key) == PKTPATH_TABLE_KEY_OFFSET, "slot key offset");
-static_assert(sizeof(pktpath_table_slot) == PKTPATH_TABLE_COUNTERS_OFFSET(sizeof(pktpath_flow_key)),
-	      "counters follow the key");
-static_assert(sizeof(pktpath_counter) == 16 && offsetof(pktpath_counter, bytes) == 8, "counter layout");
-static_assert(sizeof(pktpath_table_header) == 640 && offsetof(pktpath_table_header, stage_pred) == 104 &&
-		      offsetof(pktpath_table_header, stage_names) == 120,
-	      "header layout");
+// The default instantiation is the C layout of image.h (whose layout checks C and C++ share).
 static_assert(stage_table<>::key_size == sizeof(pktpath_flow_key) &&
 		      stage_table<>::counters_offset == sizeof(pktpath_table_slot) &&
 		      stage_table<>::slot_size == sizeof(pktpath_table_slot) + 6 * sizeof(pktpath_counter) &&

@@ -22,6 +22,7 @@
 #include <type_traits>
 
 #include "image.h"
+#include "stages.h"
 
 namespace pktpath {
 
@@ -32,18 +33,21 @@ struct stage_def {
 	int pred; // index of the stage before this one, or no_pred
 };
 
+// The stage sets of stages.h, where C and C++ read the same lists.
+#define PKTPATH_STAGE_CXX_ROOT(p, name, layer, probes) {#name, no_pred},
+#define PKTPATH_STAGE_CXX(p, name, pred, layer, probes) {#name, pred},
+
 // The Linux receive path as far as the socket layer (docs/linux-rx-path.md); the
 // two L4 handlers are alternatives after ip_rcv.
 struct linux_rx {
-	enum : unsigned { eth_type_trans, napi_gro_receive, netif_receive_skb, ip_rcv, tcp_v4_rcv, udp_rcv };
-	static constexpr stage_def stages[] = {
-		{"eth_type_trans", no_pred},
-		{"napi_gro_receive", eth_type_trans},
-		{"netif_receive_skb", napi_gro_receive},
-		{"ip_rcv", netif_receive_skb},
-		{"tcp_v4_rcv", ip_rcv},
-		{"udp_rcv", ip_rcv},
-	};
+	enum : unsigned { PKTPATH_STAGES_LINUX_RX(PKTPATH_STAGE_ENUM_ROOT, PKTPATH_STAGE_ENUM, ) };
+	static constexpr stage_def stages[] = {PKTPATH_STAGES_LINUX_RX(PKTPATH_STAGE_CXX_ROOT, PKTPATH_STAGE_CXX, )};
+};
+
+// What the kernel module counts by default: linux_rx and its IPv6 twin.
+struct kernel_rx {
+	enum : unsigned { PKTPATH_STAGES_KERNEL_RX(PKTPATH_STAGE_ENUM_ROOT, PKTPATH_STAGE_ENUM, ) };
+	static constexpr stage_def stages[] = {PKTPATH_STAGES_KERNEL_RX(PKTPATH_STAGE_CXX_ROOT, PKTPATH_STAGE_CXX, )};
 };
 
 template <class Stages>
