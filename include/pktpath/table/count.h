@@ -197,8 +197,7 @@ PKTPATH_TABLE_HOT void pktpath_counter_add(struct pktpath_counter *c, uint64_t b
 }
 
 /* Single writer per counter (a per-thread or per-CPU shard): no read-modify-write. */
-PKTPATH_TABLE_HOT void pktpath_counter_add_owned_packets(struct pktpath_counter *c, uint64_t packets,
-							 uint64_t bytes)
+PKTPATH_TABLE_HOT void pktpath_counter_add_owned_packets(struct pktpath_counter *c, uint64_t packets, uint64_t bytes)
 {
 	PKTPATH_STORE_RELEASE(&c->packets, PKTPATH_LOAD_RELAXED(&c->packets) + packets);
 	PKTPATH_STORE_RELEASE(&c->bytes, PKTPATH_LOAD_RELAXED(&c->bytes) + bytes);
@@ -342,8 +341,8 @@ PKTPATH_INLINE int pktpath_table_count_packets(struct pktpath_table_header *t, u
 	if (stage >= t->stage_count || shard >= t->shard_count)
 		return -1;
 	pktpath_table_geom_of(t, &g);
-	pktpath_table_add_packets_(&g, shard, pktpath_table_row_(&g, key, pktpath_table_hash_(&g, key)), stage,
-				   packets, bytes);
+	pktpath_table_add_packets_(&g, shard, pktpath_table_row_(&g, key, pktpath_table_hash_(&g, key)), stage, packets,
+				   bytes);
 	return 0;
 }
 

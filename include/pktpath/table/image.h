@@ -117,11 +117,13 @@ struct pktpath_table_header {
 
 /* The layout every reader and writer shares (C and C++ see the same checks). */
 PKTPATH_STATIC_ASSERT(offsetof(struct pktpath_table_slot, key) == PKTPATH_TABLE_KEY_OFFSET, "slot key offset");
-PKTPATH_STATIC_ASSERT(sizeof(struct pktpath_table_slot) == PKTPATH_TABLE_COUNTERS_OFFSET(sizeof(struct pktpath_flow_key)),
+PKTPATH_STATIC_ASSERT(sizeof(struct pktpath_table_slot) ==
+			      PKTPATH_TABLE_COUNTERS_OFFSET(sizeof(struct pktpath_flow_key)),
 		      "counters follow the key");
 PKTPATH_STATIC_ASSERT(sizeof(struct pktpath_counter) == 16 && offsetof(struct pktpath_counter, bytes) == 8,
 		      "counter layout");
-PKTPATH_STATIC_ASSERT(sizeof(struct pktpath_table_header) == 640 && offsetof(struct pktpath_table_header, stage_pred) == 104 &&
+PKTPATH_STATIC_ASSERT(sizeof(struct pktpath_table_header) == 640 &&
+			      offsetof(struct pktpath_table_header, stage_pred) == 104 &&
 			      offsetof(struct pktpath_table_header, stage_names) == 120,
 		      "header layout");
 

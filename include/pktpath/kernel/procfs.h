@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only */
+/*
+ * The shim's files under /proc/NAME (kernel only; formats in abi.h): the two
+ * binary table images and the status text, readable by root alone (0400),
+ * and the control file, writable by root alone (0200).  A reader gets the
+ * live image as it is when it reads: keys are whole (a slot's meta word
+ * precedes its key and is published after it), counters may move while it
+ * reads; pause counting (control: disable) for a still copy.
+ */
+#ifndef PKTPATH_KERNEL_PROCFS_H
+#define PKTPATH_KERNEL_PROCFS_H
+
+#ifdef __KERNEL__
+
+#include <linux/fs.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/uaccess.h>
+
+#include "shim.h"
+
+#define PKTPATH_KPROC_CMD_LEN 192
+
+static ssize_t pktpath_kproc_image_read(struct file *f, char __user *buf, size_t n, loff_t *pos)
+{
+	struct pktpath_kshim *s = pde_data(file_inode(f));
+
+	return simple_read_from_buffer(buf, n, pos, s->image, s->image_size);
+}
+
+static ssize_t pktpath_kproc_drops_read(struct file *f, char __user *buf, size_t n, loff_t *pos)
+{
+	struct pktpath_kshim *s = pde_data(file_inode(f));
+
+	return simple_read_from_buffer(buf, n, pos, s->drops, s->drops_size);
+}
+
+static void pktpath_kproc_stats(struct seq_file *m, const struct pktpath_kstats *st)
+{
+	seq_printf(
+		m,
+		" hits=%lld counted=%lld overflow=%lld copy_failed=%lld disabled=%lld filtered=%lld other_dev=%lld\n",
+		atomic64_read(&st->hits), atomic64_read(&st->counted), atomic64_read(&st->overflow),
+		atomic64_read(&st->copy_failed), atomic64_read(&st->disabled), atomic64_read(&st->filtered),
+		atomic64_read(&st->other_dev));
+}
+
+static void pktpath_kproc_point(struct seq_file *m, unsigned int i, const char *stage, const struct pktpath_kpoint *pt)
+{
+	static const char *const states[] = {"off", "attached", "failed"};
+	const char *kind = pt->state != PKTPATH_KPOINT_ATTACHED ? "-" : pt->tp ? "tracepoint" : "kprobe";
+
+	seq_printf(m, "probe %u %s %s %s %s %s %d nmissed=%lu hits=%lld why=%s\n", i, stage, pt->spec, kind,
+		   pt->symbol[0] ? pt->symbol : "-", states[pt->state], pt->err,
+		   pt->state == PKTPATH_KPOINT_ATTACHED && !pt->tp ? pt->kp.nmissed : 0UL, atomic64_read(&pt->hits),
+		   pt->why[0] ? pt->why : "-");
+}
+
+static int pktpath_kproc_status_show(struct seq_file *m, void *v)
+{
+	struct pktpath_kshim *s = m->private;
+	const struct pktpath_kfilter *f;
+	const struct pktpath_kreason *r;
+	unsigned int i, j, n;
+
+	seq_printf(m, "pktpath-kshim %d\nset %s\nenabled %d\nifindex %d\n", PKTPATH_KSHIM_VERSION, s->set->name,
+		   READ_ONCE(s->enabled), READ_ONCE(s->ifindex));
+	rcu_read_lock_sched();
+	f = rcu_dereference_sched(s->filter);
+	seq_printf(m, "filter %s\n", f->text);
+	rcu_read_unlock_sched();
+	for (i = 0; i < s->set->count; i++) {
+		seq_printf(m, "stage %u %s %s", i, s->set->stages[i].name, s->stage_on & (1u << i) ? "on" : "off");
+		pktpath_kproc_stats(m, &s->stats[i]);
+	}
+	for (i = 0; i < s->npoints; i++)
+		pktpath_kproc_point(m, i, s->set->stages[s->points[i].stage].name, &s->points[i]);
+	for (i = 0; i < PKTPATH_KDROP_STAGES; i++) {
+		pktpath_kproc_point(m, s->npoints + i, pktpath_kdrop_stage_names[i], &s->free_points[i]);
+		seq_printf(m, "free %s", pktpath_kdrop_stage_names[i]);
+		pktpath_kproc_stats(m, &s->free_stats[i]);
+	}
+	r = pktpath_kreasons(&n);
+	for (i = 0; i < n; i++)
+		seq_printf(m, "reason %u %s\n", r[i].code, r[i].name);
+	for (i = 0; i < PKTPATH_KREASON_ROWS; i++) {
+		for (j = 0; j < PKTPATH_KSHIM_LOCATIONS && READ_ONCE(s->locs[i][j].ip); j++)
+			seq_printf(m, "location %u %lld %pS\n", i, atomic64_read(&s->locs[i][j].count),
+				   (void *)READ_ONCE(s->locs[i][j].ip));
+		if (atomic64_read(&s->loc_other[i]))
+			seq_printf(m, "location %u %lld other\n", i, atomic64_read(&s->loc_other[i]));
+	}
+	return 0;
+}
+
+static int pktpath_kproc_status_open(struct inode *inode, struct file *f)
+{
+	return single_open(f, pktpath_kproc_status_show, pde_data(inode));
+}
+
+static ssize_t pktpath_kproc_control_write(struct file *f, const char __user *ubuf, size_t n, loff_t *pos)
+{
+	struct pktpath_kshim *s = pde_data(file_inode(f));
+	char cmd[PKTPATH_KPROC_CMD_LEN], why[96] = "";
+	int err;
+
+	if (n >= sizeof(cmd))
+		return -EINVAL;
+	if (copy_from_user(cmd, ubuf, n))
+		return -EFAULT;
+	cmd[n] = '\0';
+	err = pktpath_kshim_control(s, cmd, why, sizeof(why));
+	if (err) {
+		pr_warn("pktpath: control: %s\n", why);
+		return err;
+	}
+	return n;
+}
+
+static const struct proc_ops pktpath_kproc_image_ops = {
+	.proc_read = pktpath_kproc_image_read,
+	.proc_lseek = default_llseek,
+};
+
+static const struct proc_ops pktpath_kproc_drops_ops = {
+	.proc_read = pktpath_kproc_drops_read,
+	.proc_lseek = default_llseek,
+};
+
+static const struct proc_ops pktpath_kproc_status_ops = {
+	.proc_open = pktpath_kproc_status_open,
+	.proc_read = seq_read,
+	.proc_lseek = seq_lseek,
+	.proc_release = single_release,
+};
+
+static const struct proc_ops pktpath_kproc_control_ops = {
+	.proc_write = pktpath_kproc_control_write,
+};
+
+/* /proc/NAME and its four files; NULL when they cannot be made.  proc_remove() takes them away. */
+static struct proc_dir_entry *pktpath_kproc_create(const char *name, struct pktpath_kshim *s)
+{
+	struct proc_dir_entry *dir = proc_mkdir(name, NULL), *e;
+
+	if (!dir)
+		return NULL;
+	e = proc_create_data("image", 0400, dir, &pktpath_kproc_image_ops, s);
+	if (e)
+		proc_set_size(e, s->image_size);
+	if (e)
+		e = proc_create_data("drops", 0400, dir, &pktpath_kproc_drops_ops, s);
+	if (e)
+		proc_set_size(e, s->drops_size);
+	if (e)
+		e = proc_create_data("status", 0400, dir, &pktpath_kproc_status_ops, s);
+	if (e)
+		e = proc_create_data("control", 0200, dir, &pktpath_kproc_control_ops, s);
+	if (!e) {
+		proc_remove(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+#endif /* __KERNEL__ */
+#endif /* PKTPATH_KERNEL_PROCFS_H */
