@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
+"""Assertions of the module test on pktpath-kstat --json documents (host.sh).
+
+  checks.py compare EXPECTED ACTUAL [--bytes S,S] [--overflow] [--break N]
+      per flow and stage, packets (and bytes at the stages named) equal,
+      unclassified rows and the overflow row too
+  checks.py conserve DOC          per flow: frames at the first stage = frames freed
+  checks.py loss DOC FLOW STAGE REASON COUNT
+      the flow's frames reach STAGE and no further, and COUNT of them are
+      freed with REASON ("none": consumed; COUNT "some": at least one)
+  checks.py gro DOC STAGE         GRO merged frames before STAGE: fewer skbs than frames counted there
+  checks.py attached DOC          every probe point attached
+  checks.py missing DOC FUNCTION  FUNCTION's point failed for want of the symbol; every other attached
+  checks.py clean DOC             no probe missed a hit, no frame went uncounted
+  checks.py total DOC STAGE       frames counted at STAGE
+  checks.py points DOC | reasons DOC   facts for the summary
+
+Exit 0 when the assertion holds, 1 when not (the lines say why); the last
+line is the figure the summary shows.
+"""
+import json
+import sys
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def rows(doc):
+    """(label -> (packets, bytes)) of every flow, unclassified status and the overflow row."""
+    t = doc["table"]
+    out = {}
+    for fl in t["flows"]:
+        out[fl["flow"]] = (fl["packets"], fl["bytes"])
+    for u in t["unclassified"]:
+        out["unclassified " + u["status"]] = (u["packets"], u["bytes"])
+    out["overflow"] = (t["overflow"]["packets"], t["overflow"]["bytes"])
+    if t["other"]["flow_count"]:
+        raise SystemExit("FAIL: flows summed as 'other': run pktpath-kstat with --top all")
+    return out
+
+
+def stage_names(doc):
+    return [s["name"] for s in doc["table"]["stages"]]
+
+
+def compare(args):
+    exp_doc, act_doc = load(args[0]), load(args[1])
+    byte_stages, brk, overflow = [], 0, False
+    i = 2
+    while i < len(args):
+        if args[i] == "--bytes":
+            byte_stages = args[i + 1].split(",")
+            i += 2
+        elif args[i] == "--break":
+            brk = int(args[i + 1])
+            i += 2
+        elif args[i] == "--overflow":
+            overflow = True
+            i += 1
+        else:
+            raise SystemExit("unknown option " + args[i])
+    names = stage_names(exp_doc)
+    if names != stage_names(act_doc):
+        print("FAIL: stage sets differ:", names, stage_names(act_doc))
+        return 1
+    exp, act = rows(exp_doc), rows(act_doc)
+    if brk:
+        first = exp_doc["table"]["flows"][0]["flow"]
+        p, b = exp[first]
+        exp[first] = ([p[0] + brk] + p[1:], b)
+    bad = []
+    for label in sorted(set(exp) | set(act)):
+        ep, eb = exp.get(label, ([0] * len(names), [0] * len(names)))
+        ap, ab = act.get(label, ([0] * len(names), [0] * len(names)))
+        for s, name in enumerate(names):
+            if ep[s] != ap[s]:
+                bad.append(f"{label} @ {name}: packets expected {ep[s]}, counted {ap[s]}")
+            elif name in byte_stages and eb[s] != ab[s]:
+                bad.append(f"{label} @ {name}: bytes expected {eb[s]}, counted {ab[s]}")
+    if overflow and not act.get("overflow", ([0],))[0][0]:
+        bad.append("the overflow row counted nothing")
+    for b in bad[:15]:
+        print("FAIL:", b)
+    if bad:
+        print(f"{len(bad)} differences")
+        return 1
+    flows = len(exp_doc["table"]["flows"])
+    over = act["overflow"][0][0]
+    print(f"{flows} flows x {len(names)} stages equal" + (f", overflow row {over} frames" if overflow else ""))
+    return 0
+
+
+def freed_by_flow(doc):
+    freed = {}
+    for r in doc["frees"]:
+        freed[r["flow"]] = freed.get(r["flow"], 0) + r["frames"]
+    return freed
+
+
+def strip_ports(label):
+    """'udp 192.0.2.30:5353 > 192.0.2.2:53' -> 'udp 192.0.2.30 > 192.0.2.2' (IPv6: '[a]:p' -> 'a')."""
+    out = []
+    for w in label.split(" "):
+        if w.startswith("[") and "]:" in w:
+            w = w[1:w.index("]:")]
+        elif w.count(":") == 1 and w.split(":")[1].isdigit():
+            w = w.split(":")[0]
+        out.append(w)
+    return " ".join(out)
+
+
+def conserve(args):
+    """Frames at the first stage = frames freed, per flow.  IP reassembly makes one skb of a
+    datagram's fragments, freed with the first fragment's headers: a flow that does not
+    balance alone must balance together with the other flows of its addresses and protocol
+    (its non-first fragments, keyed without ports, and its first fragments)."""
+    doc = load(args[0])
+    freed = freed_by_flow(doc)
+    wire = {label: p[0] for label, (p, _) in rows(doc).items() if label != "overflow" and p[0]}
+    labels = set(wire) | set(freed)
+    unbalanced = {label for label in labels if wire.get(label, 0) != freed.get(label, 0)}
+    groups = {}
+    for label in labels:
+        if strip_ports(label) in {strip_ports(u) for u in unbalanced}:
+            groups.setdefault(strip_ports(label), []).append(label)
+    bad = []
+    for g, members in sorted(groups.items()):
+        w = sum(wire.get(m, 0) for m in members)
+        f = sum(freed.get(m, 0) for m in members)
+        if w != f or len(members) < 2:
+            bad.append(f"{' + '.join(sorted(members))}: {w} frames at {stage_names(doc)[0]}, {f} freed")
+    for b in bad[:15]:
+        print("FAIL:", b)
+    if bad:
+        print(f"{len(bad)} flows not accounted for")
+        return 1
+    t = doc["totals"]
+    print(f"{len(wire) - len(unbalanced & set(wire))} flows balance alone, {len(groups)} reassembled datagrams "
+          f"as one; {sum(wire.values())} frames: {t['dropped']} dropped + {t['consumed']} consumed")
+    return 0
+
+
+def loss(args):
+    doc = load(args[0])
+    flow, stage, reason, count = args[1].replace("|", " "), args[2], args[3], args[4]
+    names = stage_names(doc)
+    r = rows(doc).get(flow)
+    if r is None:
+        print("FAIL: no flow", flow)
+        return 1
+    p = r[0]
+    last = max(i for i in range(len(names)) if p[i])
+    ok = names[last] == stage and p[last] == p[0]
+    frees = [f for f in doc["frees"] if f["flow"] == flow and f["reason"] == reason]
+    n = sum(f["frames"] for f in frees)
+    ok = ok and (n > 0 if count == "some" else n == int(count))
+    what = "consumed" if reason == "none" else reason
+    where = ""
+    for rs in doc["reasons"]:
+        if rs["reason"] == reason and rs["locations"]:
+            where = " (reason's locations: " + ", ".join(loc["where"] for loc in rs["locations"]) + ")"
+    print(("" if ok else "FAIL: ") + f"{p[0]} frames, the last stage reached {names[last]} ({p[last]}), "
+          f"{n} {what}{where}")
+    return 0 if ok else 1
+
+
+def gro(args):
+    doc = load(args[0])
+    k = next(k for k in doc["module"]["not_counted"] if k["kind"] == "stage" and k["name"] == args[1])
+    skbs = k["hits"] - k["other_dev"]
+    ok = skbs < k["counted"]
+    print(("" if ok else "FAIL: ") + f"{k['counted']} frames in {skbs} skbs at {args[1]}")
+    return 0 if ok else 1
+
+
+def attached(args):
+    probes = load(args[0])["module"]["probes"]
+    bad = [p for p in probes if p["state"] != "attached"]
+    for p in bad:
+        print(f"FAIL: {p['stage']} {p['spec']}: {p['state']} {p['why']} ({p['error']})")
+    print(f"{len(probes) - len(bad)} of {len(probes)} attached")
+    return 1 if bad else 0
+
+
+def missing(args):
+    probes = load(args[0])["module"]["probes"]
+    fn = args[1]
+    bad = []
+    for p in probes:
+        if fn in p["spec"]:
+            if p["state"] != "failed" or p["why"] != "no_such_symbol":
+                bad.append(f"{p['spec']}: {p['state']} {p['why']}")
+        elif p["state"] != "attached":
+            bad.append(f"{p['spec']}: {p['state']} {p['why']}")
+    for b in bad:
+        print("FAIL:", b)
+    failed = [p for p in probes if fn in p["spec"]]
+    print(f"{fn}: {failed[0]['state'] if failed else 'not listed'} ({failed[0]['why'] if failed else '-'}), "
+          f"{sum(p['state'] == 'attached' for p in probes)} others attached")
+    return 1 if bad or not failed else 0
+
+
+def clean(args):
+    m = load(args[0])["module"]
+    bad = [f"{p['stage']} {p['spec']}: nmissed {p['nmissed']}" for p in m["probes"] if p["nmissed"]]
+    for k in m["not_counted"]:
+        for why in ("copy_failed", "disabled", "filtered", "overflow"):
+            if k[why]:
+                bad.append(f"{k['kind']} {k['name']}: {why} {k[why]}")
+    for b in bad:
+        print("FAIL:", b)
+    print(f"nmissed 0 on {len(m['probes'])} points; copy_failed, disabled, filtered, overflow 0 everywhere"
+          if not bad else f"{len(bad)} figures not 0")
+    return 1 if bad else 0
+
+
+def total(args):
+    doc = load(args[0])
+    print(doc["table"]["totals"]["packets"][stage_names(doc).index(args[1])])
+    return 0
+
+
+def points(args):
+    probes = load(args[0])["module"]["probes"]
+    print(" ".join(f"{p['stage']}={p['symbol']}({p['kind']})" if p["state"] == "attached"
+                   else f"{p['stage']}:{p['spec']}=FAILED({p['why']})" for p in probes))
+    return 0
+
+
+def reasons(args):
+    doc = load(args[0])
+    print("drops " + (" ".join(f"{r['reason']}={r['frames']}" +
+                              (f"@{r['locations'][0]['where']}" if r["locations"] else "")
+                              for r in doc["reasons"]) or "none") + f"; consumed {doc['totals']['consumed']}")
+    return 0
+
+
+COMMANDS = {"compare": compare, "conserve": conserve, "loss": loss, "attached": attached, "missing": missing,
+            "clean": clean, "gro": gro, "total": total, "points": points, "reasons": reasons}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3 or sys.argv[1] not in COMMANDS:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    sys.exit(COMMANDS[sys.argv[1]](sys.argv[2:]))
