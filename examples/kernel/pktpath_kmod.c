@@ -6,7 +6,7 @@
  * (formats: include/pktpath/kernel/abi.h); pktpath-kstat reads them.
  *
  *   insmod pktpath_kmod.ko [set=kernel_rx] [stages=NAME[=PROBES],...] [capacity=4096]
- *          [drop_capacity=1024] [seed=0] [ifindex=0] [enabled=1]
+ *          [drop_capacity=1024] [seed=0] [ifindex=0] [enabled=1] [frees=1]
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -20,7 +20,8 @@ MODULE_PARM_DESC(set, "stage set (table/stages.h): kernel_rx (default) or linux_
 
 static char *stages;
 module_param(stages, charp, 0444);
-MODULE_PARM_DESC(stages, "stages to probe, NAME[=PROBES] separated by commas (default: every stage of the set)");
+MODULE_PARM_DESC(stages,
+		 "stages to probe, NAME[=PROBES] separated by commas, or none (default: every stage of the set)");
 
 static uint capacity = 4096;
 module_param(capacity, uint, 0444);
@@ -42,6 +43,10 @@ static bool enabled = true;
 module_param(enabled, bool, 0444);
 MODULE_PARM_DESC(enabled, "count from load on (default 1; else from a control 'enable')");
 
+static bool frees = true;
+module_param(frees, bool, 0444);
+MODULE_PARM_DESC(frees, "count freed skbs by drop reason, skb:kfree_skb and skb:consume_skb (default 1)");
+
 static struct pktpath_kshim *shim;
 static struct proc_dir_entry *proc_dir;
 
@@ -55,6 +60,7 @@ static int __init pktpath_kmod_init(void)
 		.seed = seed,
 		.ifindex = ifindex,
 		.enabled = enabled,
+		.frees = frees,
 	};
 	char why[128] = "";
 	unsigned int i;

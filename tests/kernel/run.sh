@@ -10,7 +10,7 @@
 #
 #   --kernel    which kernel series (default all: 6.1 then 6.12)
 #   --scenario  a scenario directory with guest.sh and host.sh (default
-#               tests/kernel/smoke; see smoke/host.sh for the interface)
+#               tests/kernel/kmod, the module's test; README.md has the interface)
 #   --keep      keep each kernel's work directory (initramfs tree, results
 #               disk, console log) also when every check passed; on a
 #               failure it is always kept
@@ -35,7 +35,7 @@ usage() {
 }
 
 kernels=(6.1 6.12)
-scenario=$here/smoke
+scenario=$here/kmod
 keep=0
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -68,7 +68,7 @@ start=$SECONDS
 # shellcheck disable=SC2119 # extra packages are optional arguments
 kh_deps
 kh_tools
-# shellcheck source=tests/kernel/smoke/host.sh
+# shellcheck source=tests/kernel/kmod/host.sh
 . "$scenario/host.sh"
 if declare -F scenario_setup >/dev/null; then scenario_setup; fi
 

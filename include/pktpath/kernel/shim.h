@@ -126,12 +126,13 @@ struct pktpath_kloc {
 
 struct pktpath_kshim_params {
 	const char *set;    /* stage set name (table/stages.h) */
-	const char *stages; /* NULL or "": every stage with its probes; else NAME[=PROBES],... */
+	const char *stages; /* NULL or "": every stage with its probes; "none"; else NAME[=PROBES],... */
 	u32 capacity;       /* flow table slots, a power of two */
 	u32 drop_capacity;  /* drop table slots, a power of two */
 	u64 seed;           /* both tables' hash seed */
 	int ifindex;        /* 0: every device */
 	bool enabled;
+	bool frees; /* attach skb:kfree_skb and skb:consume_skb (the drop table) */
 };
 
 struct pktpath_kshim {
@@ -144,6 +145,7 @@ struct pktpath_kshim {
 	int enabled;
 	int ifindex;
 	u32 stage_on; /* bit per stage that has probe points */
+	bool frees;
 	u32 npoints;
 	struct pktpath_kpoint points[PKTPATH_KSHIM_POINTS];
 	struct pktpath_kpoint free_points[PKTPATH_KDROP_STAGES];
@@ -511,7 +513,7 @@ static void pktpath_kshim_attach(struct pktpath_kshim *s)
 
 	for (i = 0; i < s->npoints; i++)
 		pktpath_kpoint_attach(&s->points[i]);
-	for (i = 0; i < PKTPATH_KDROP_STAGES; i++)
+	for (i = 0; s->frees && i < PKTPATH_KDROP_STAGES; i++)
 		pktpath_kpoint_attach(&s->free_points[i]);
 }
 
@@ -554,12 +556,15 @@ static int pktpath_kshim_add_points(struct pktpath_kshim *s, u32 stage, const ch
 	return 0;
 }
 
-/* The stages spec: NULL or "" for every stage with its own probes, else NAME[=PROBES],... */
+/* The stages spec: NULL or "" for every stage with its own probes, "none" for none, else NAME[=PROBES],... */
 static int pktpath_kshim_plan(struct pktpath_kshim *s, const char *spec, char *why, size_t why_len)
 {
 	const struct pktpath_stage_set *set = s->set;
 	u32 i;
 	int err;
+
+	if (spec && !strcmp(spec, "none"))
+		return 0;
 
 	if (!spec || !*spec) {
 		for (i = 0; i < set->count; i++) {
@@ -674,6 +679,7 @@ static struct pktpath_kshim *pktpath_kshim_create(const struct pktpath_kshim_par
 	}
 	s->enabled = p->enabled;
 	s->ifindex = p->ifindex;
+	s->frees = p->frees;
 	RCU_INIT_POINTER(s->filter, &s->filters[0]);
 	strscpy(s->filters[0].text, "-", sizeof(s->filters[0].text));
 	if (pktpath_kshim_plan(s, p->stages, why, why_len))

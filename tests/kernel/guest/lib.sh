@@ -14,9 +14,7 @@
 #   pp_wait SECS CMD  retries CMD every 0.1 s until it succeeds or SECS pass
 #   pp_stat IF NAME   /sys/class/net/IF/statistics/NAME (rx_packets, ...)
 #   pp_kallsyms SYM.. /proc/kallsyms names SYM or SYM.<suffix>, per SYM
-#   pp_kprobe_ok SYM  whether a kprobe can be placed on SYM (tracefs)
 #   pp_settle IF      waits until IF receives nothing more; prints rx_packets
-#   pp_profile_*      kprobe hit counts through tracefs (see below)
 PP_OUT=/out
 # Written by the host's kh_initramfs_new: PP_KVER, PP_REL, PP_SENDER_MAC,
 # PP_RECEIVER_MAC, PP_RECEIVER_IP4, PP_RECEIVER_IP6.
@@ -135,18 +133,6 @@ pp_kallsyms() {
 	' /proc/kallsyms | sort -u
 }
 
-# Whether a kprobe can be placed on $1: adds and removes a kprobe event
-# through tracefs (no module needed).
-pp_kprobe_ok() {
-	_pp_ev=/sys/kernel/tracing/kprobe_events
-	[ -w "$_pp_ev" ] || return 2
-	if echo "p:pktpath_probe_test $1" >>"$_pp_ev" 2>/dev/null; then
-		echo "-:pktpath_probe_test" >>"$_pp_ev"
-		return 0
-	fi
-	return 1
-}
-
 # Waits until interface $1's rx_packets has not moved for 0.6 s (frames in
 # flight through the hub and the receiver's NAPI poll have landed), at most
 # ${2:-20} s; prints the final count.
@@ -167,34 +153,4 @@ pp_settle() {
 		sleep 0.2
 	done
 	echo "$_pp_now"
-}
-
-# Hit counts of kprobes placed through tracefs (no module needed), for
-# measuring which functions a scenario's traffic goes through:
-#   pp_profile_start SYM...   one kprobe event per symbol, group "pktpath",
-#                             enabled with tracing off (counted, not logged)
-#   pp_profile_read           "SYM HITS MISSED" per event
-#   pp_profile_stop           disables and removes the events
-# Event names are the symbols with every character but [A-Za-z0-9_] as "_".
-PP_TRACING=/sys/kernel/tracing
-pp_profile_start() {
-	echo 0 >"$PP_TRACING/tracing_on" || return 1
-	for _pp_s in "$@"; do
-		_pp_e=$(echo "$_pp_s" | tr -c 'A-Za-z0-9_\n' '_')
-		echo "p:pktpath/$_pp_e $_pp_s" >>"$PP_TRACING/kprobe_events" || return 1
-		echo "$_pp_e $_pp_s" >>/tmp/pp_profile
-	done
-	echo 1 >"$PP_TRACING/events/pktpath/enable"
-}
-pp_profile_read() {
-	while read -r _pp_e _pp_s; do
-		awk -v e="$_pp_e" -v s="$_pp_s" '$1 == e { print s, $2, $3 }' "$PP_TRACING/kprobe_profile"
-	done </tmp/pp_profile
-}
-pp_profile_stop() {
-	echo 0 >"$PP_TRACING/events/pktpath/enable"
-	while read -r _pp_e _pp_s; do
-		echo "-:pktpath/$_pp_e" >>"$PP_TRACING/kprobe_events"
-	done </tmp/pp_profile
-	rm -f /tmp/pp_profile
 }

@@ -14,6 +14,8 @@
   checks.py missing DOC FUNCTION  FUNCTION's point failed for want of the symbol; every other attached
   checks.py clean DOC             no probe missed a hit, no frame went uncounted
   checks.py total DOC STAGE       frames counted at STAGE
+  checks.py schema SCHEMA DOC...  every document valid; a doctored one (a required field gone) refused
+  checks.py symbol DOC STAGE      the symbols STAGE's points attached to
   checks.py points DOC | reasons DOC   facts for the summary
 
 Exit 0 when the assertion holds, 1 when not (the lines say why); the last
@@ -217,9 +219,40 @@ def clean(args):
     return 1 if bad else 0
 
 
+def schema(args):
+    try:
+        import jsonschema
+    except ImportError:
+        print("FAIL: the Python module jsonschema is not installed (Debian: python3-jsonschema)")
+        return 1
+    with open(args[0]) as f:
+        sch = json.load(f)
+    cls = jsonschema.validators.validator_for(sch)
+    cls.check_schema(sch)
+    v = cls(sch)
+    bad = []
+    for path in args[1:]:
+        doc = load(path)
+        bad += [f"{path}: {'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in v.iter_errors(doc)]
+        doctored = dict(doc)
+        del doctored["totals"]
+        if v.is_valid(doctored):
+            bad.append(f"{path}: a document without totals passes")
+    for b in bad[:10]:
+        print("FAIL:", b)
+    print(f"{len(args) - 1} documents valid, each refused once doctored" if not bad else f"{len(bad)} errors")
+    return 1 if bad else 0
+
+
 def total(args):
     doc = load(args[0])
     print(doc["table"]["totals"]["packets"][stage_names(doc).index(args[1])])
+    return 0
+
+
+def symbol(args):
+    print(" ".join(p["symbol"] for p in load(args[0])["module"]["probes"]
+                   if p["stage"] == args[1] and p["state"] == "attached"))
     return 0
 
 
@@ -239,7 +272,7 @@ def reasons(args):
 
 
 COMMANDS = {"compare": compare, "conserve": conserve, "loss": loss, "attached": attached, "missing": missing,
-            "clean": clean, "gro": gro, "total": total, "points": points, "reasons": reasons}
+            "clean": clean, "gro": gro, "schema": schema, "symbol": symbol, "total": total, "points": points, "reasons": reasons}
 
 if __name__ == "__main__":
     if len(sys.argv) < 3 or sys.argv[1] not in COMMANDS:

@@ -12,9 +12,10 @@
 #   overflow   capacity=4, mix.pcap once
 #   missing    a probe on a function that does not exist, the
 #              netif_receive_skb stage by kprobe on its clone, filter proto=udp
-#   identical  eth_type_trans and napi_gro_receive only, mix.pcap once
+#   identical  eth_type_trans and napi_gro_receive only, mix.pcap once; then
+#              once more with counting paused (paused.status, paused.image)
 #   churn      20 loads and unloads under paced traffic (churn.txt)
-# and nonroot.txt (opening the files as uid 65534), control.txt (a bad
+# and kallsyms.txt (the RX-path functions' names in /proc/kallsyms), nonroot.txt (opening the files as uid 65534), control.txt (a bad
 # command's exit status).  The host (host.sh) makes the assertions; this
 # script fails only when a step cannot run at all.
 # shellcheck source=tests/kernel/guest/lib.sh
@@ -27,6 +28,9 @@ R=$PP_RECEIVER_IF
 S=$PP_SENDER_IF
 P=/proc/pktpath
 KO=/scenario/pktpath_kmod.ko
+
+pp_kallsyms eth_type_trans napi_gro_receive __netif_receive_skb_core ip_rcv ip_list_rcv ipv6_rcv ipv6_list_rcv \
+	tcp_v4_rcv tcp_v6_rcv udp_rcv udpv6_rcv >"$PP_OUT/kallsyms.txt"
 
 # Fragments whose datagram never completes are freed (FRAG_REASM_TIMEOUT)
 # after ipfrag_time seconds: 1 s, so every frame is freed before a phase
@@ -135,6 +139,11 @@ phase identical stages=eth_type_trans,napi_gro_receive || exit 13
 inject /scenario/mix.pcap
 settle
 save
+# Counting paused: the frames are seen, not counted, and the image stays as it was.
+inject /scenario/mix.pcap
+settle
+cat "$P/status" >"$PHASE/paused.status"
+cat "$P/image" >"$PHASE/paused.image"
 unload
 
 PHASE=$PP_OUT/churn

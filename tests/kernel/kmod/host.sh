@@ -17,6 +17,8 @@
 KM_DIR=$KH_LIB_DIR/kmod
 KM_PASSES=${PKTPATH_KMOD_PASSES:-4}
 KM_CHURN=${PKTPATH_KMOD_CHURN:-20}
+# The guest runs 60-90 s on an idle host (README.md's figures); a busy one (CI's parallel tests) stretches it.
+KH_TIMEOUT=600
 
 # km_build OUT SRC CMD...: CMD (which writes OUT) when OUT is missing or older than SRC or the library.
 km_build() {
@@ -108,10 +110,16 @@ scenario_check() {
 		kh_assert_cmd "$k: pktpath-kstat reads the $p phase's files" km_json "$p"
 	done
 
+	km_assert "$k: pktpath-kstat --json of every phase against docs/schema/pktpath-kstat-1.schema.json" \
+		schema "$KH_REPO/docs/schema/pktpath-kstat-1.schema.json" "$res"/{main,losses,overflow,missing,identical}/kstat.json
+
 	# Attachment: every default probe point attached; which symbol each one took.
 	km_assert "$k: every default probe point attached" attached "$res/main/kstat.json"
 	kh_info "$k: attached: $(km_check points "$res/main/kstat.json")"
 	kh_info "$k: missing phase: $(km_check points "$res/missing/kstat.json")"
+	kh_assert_eq "$k: the kprobe on __netif_receive_skb_core took the name kallsyms has" \
+		"$(awk '$1 == "__netif_receive_skb_core" { print $2 }' "$res/kallsyms.txt" | paste -sd' ')" \
+		"$(km_check symbol "$res/missing/kstat.json" netif_receive_skb)"
 
 	# Main: mix.pcap PASSES times; per flow and stage, what the library computes from the same file.
 	local sent rx
@@ -164,6 +172,11 @@ scenario_check() {
 	# Same frames, same keys, same image: byte for byte.
 	kh_assert_cmd "$k: identical: the module's image is the library's, byte for byte ($(stat -c %s "$res/identical/image") bytes)" \
 		cmp -s "$KM_DATA/identical.img" "$res/identical/image"
+
+	# Paused: seen and reported as not counted, the image unchanged.
+	kh_assert_cmd "$k: paused: the image did not change" cmp -s "$res/identical/image" "$res/identical/paused.image"
+	kh_assert_eq "$k: paused: frames at eth_type_trans reported as not counted (disabled)" "$KM_FRAMES" \
+		"$(sed -n 's/^stage 0 eth_type_trans .* disabled=\([0-9]*\) .*/\1/p' "$res/identical/paused.status")"
 
 	# Files: root only; a bad command is refused.
 	kh_assert_eq "$k: image, drops, status mode" "-r-------- -r-------- -r--------" \

@@ -1,0 +1,40 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
+#
+# Host side of the cost measurement (tests/kernel/perf): what the module
+# costs the receive path, measured in the guest under TCG.  The module,
+# helpers and captures are the module test's (kmod/host.sh); the figures:
+# frames/s through the guest without the module and with it (median and
+# range over the rounds), and per configuration the time it adds per
+# injected frame and per frame counted at its stage, from the medians.
+# Only the assertion that every run received every frame is made: TCG makes
+# the absolute figures slow, and the host's load moves them.
+#
+#   bash tests/kernel/run.sh --scenario tests/kernel/perf [--kernel 6.1|6.12]
+#   PKTPATH_PERF_FRAMES (4000), PKTPATH_PERF_REPS (7)
+
+# shellcheck source=tests/kernel/kmod/host.sh
+. "$KH_LIB_DIR/kmod/host.sh"
+
+KH_TIMEOUT=1800
+PERF_FRAMES=${PKTPATH_PERF_FRAMES:-4000}
+PERF_REPS=${PKTPATH_PERF_REPS:-7}
+# One stage at a time without the drop tracepoints, the drop tracepoints alone, everything.
+PERF_CONFIGS="none:- all:- $(for s in eth_type_trans napi_gro_receive netif_receive_skb ip_rcv ipv6_rcv tcp_v4_rcv \
+	udp_rcv tcp_v6_rcv udpv6_rcv; do printf '%s:stages=%s,frees=0 ' "$s" "$s"; done)frees:stages=none"
+
+eval "km_$(declare -f scenario_prepare)"
+scenario_prepare() {
+	km_scenario_prepare "$@"
+	local work=$1
+	printf 'FRAMES=%s\nREPS=%s\nCONFIGS="%s"\n' "$PERF_FRAMES" "$PERF_REPS" "${PERF_CONFIGS//:-/:}" >"$work/perf.env"
+	kh_initramfs_file "$work/perf.env" /scenario/perf.env
+}
+
+scenario_check() {
+	local res=$1 k=$KH_KVER
+	kh_assert_eq "$k: perf: runs" $(($(wc -w <<<"$PERF_CONFIGS") * PERF_REPS)) "$(wc -l <"$res/runs.txt")"
+	kh_assert_eq "$k: perf: runs that received every frame" "$(wc -l <"$res/runs.txt")" \
+		"$(grep -c " received=$PERF_FRAMES " "$res/runs.txt")"
+	python3 "$KH_LIB_DIR/perf/figures.py" "$res" "$PERF_FRAMES" | while IFS= read -r l; do kh_info "$k: $l"; done
+}
