@@ -21,21 +21,21 @@
 
 #define PKTPATH_KPROC_CMD_LEN 192
 
-static ssize_t pktpath_kproc_image_read(struct file *f, char __user *buf, size_t n, loff_t *pos)
+static inline ssize_t pktpath_kproc_image_read(struct file *f, char __user *buf, size_t n, loff_t *pos)
 {
 	struct pktpath_kshim *s = pde_data(file_inode(f));
 
 	return simple_read_from_buffer(buf, n, pos, s->image, s->image_size);
 }
 
-static ssize_t pktpath_kproc_drops_read(struct file *f, char __user *buf, size_t n, loff_t *pos)
+static inline ssize_t pktpath_kproc_drops_read(struct file *f, char __user *buf, size_t n, loff_t *pos)
 {
 	struct pktpath_kshim *s = pde_data(file_inode(f));
 
 	return simple_read_from_buffer(buf, n, pos, s->drops, s->drops_size);
 }
 
-static void pktpath_kproc_stats(struct seq_file *m, const struct pktpath_kstats *st)
+static inline void pktpath_kproc_stats(struct seq_file *m, const struct pktpath_kstats *st)
 {
 	seq_printf(
 		m,
@@ -45,7 +45,8 @@ static void pktpath_kproc_stats(struct seq_file *m, const struct pktpath_kstats 
 		atomic64_read(&st->other_dev));
 }
 
-static void pktpath_kproc_point(struct seq_file *m, unsigned int i, const char *stage, const struct pktpath_kpoint *pt)
+static inline void pktpath_kproc_point(struct seq_file *m, unsigned int i, const char *stage,
+				       const struct pktpath_kpoint *pt)
 {
 	static const char *const states[] = {"off", "attached", "failed"};
 	const char *kind = pt->state != PKTPATH_KPOINT_ATTACHED ? "-" : pt->tp ? "tracepoint" : "kprobe";
@@ -56,7 +57,7 @@ static void pktpath_kproc_point(struct seq_file *m, unsigned int i, const char *
 		   pt->why[0] ? pt->why : "-");
 }
 
-static int pktpath_kproc_status_show(struct seq_file *m, void *v)
+static inline int pktpath_kproc_status_show(struct seq_file *m, void *v)
 {
 	struct pktpath_kshim *s = m->private;
 	const struct pktpath_kfilter *f;
@@ -93,12 +94,12 @@ static int pktpath_kproc_status_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int pktpath_kproc_status_open(struct inode *inode, struct file *f)
+static inline int pktpath_kproc_status_open(struct inode *inode, struct file *f)
 {
 	return single_open(f, pktpath_kproc_status_show, pde_data(inode));
 }
 
-static ssize_t pktpath_kproc_control_write(struct file *f, const char __user *ubuf, size_t n, loff_t *pos)
+static inline ssize_t pktpath_kproc_control_write(struct file *f, const char __user *ubuf, size_t n, loff_t *pos)
 {
 	struct pktpath_kshim *s = pde_data(file_inode(f));
 	char cmd[PKTPATH_KPROC_CMD_LEN], why[96] = "";
@@ -139,7 +140,7 @@ static const struct proc_ops pktpath_kproc_control_ops = {
 };
 
 /* /proc/NAME and its four files; NULL when they cannot be made.  proc_remove() takes them away. */
-static struct proc_dir_entry *pktpath_kproc_create(const char *name, struct pktpath_kshim *s)
+static inline struct proc_dir_entry *pktpath_kproc_create(const char *name, struct pktpath_kshim *s)
 {
 	struct proc_dir_entry *dir = proc_mkdir(name, NULL), *e;
 

@@ -313,7 +313,7 @@ static inline void pktpath_kshim_freed(struct pktpath_kpoint *pt, const struct s
 
 /* ------------------------------------------------------- probe handlers */
 
-static int pktpath_kshim_kprobe(struct kprobe *kp, struct pt_regs *regs)
+static inline int pktpath_kshim_kprobe(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct pktpath_kpoint *pt = container_of(kp, struct pktpath_kpoint, kp);
 	unsigned long arg = regs_get_kernel_argument(regs, pt->arg);
@@ -341,29 +341,29 @@ static int pktpath_kshim_kprobe(struct kprobe *kp, struct pt_regs *regs)
 }
 
 /* Tracepoints whose first argument is the skb (net:napi_gro_receive_entry, net:netif_receive_skb). */
-static void pktpath_kshim_tp_skb(void *data, const struct sk_buff *skb)
+static inline void pktpath_kshim_tp_skb(void *data, const struct sk_buff *skb)
 {
 	pktpath_kshim_count(data, skb, NULL);
 }
 
 /* skb:kfree_skb and skb:consume_skb (include/trace/events/skb.h); 6.12 added rx_sk and consume's location. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-static void pktpath_kshim_tp_kfree(void *data, struct sk_buff *skb, void *location, enum skb_drop_reason reason,
-				   struct sock *rx_sk)
+static inline void pktpath_kshim_tp_kfree(void *data, struct sk_buff *skb, void *location, enum skb_drop_reason reason,
+					  struct sock *rx_sk)
 #else
-static void pktpath_kshim_tp_kfree(void *data, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+static inline void pktpath_kshim_tp_kfree(void *data, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 #endif
 {
 	pktpath_kshim_freed(data, skb, (u32)reason, location);
 }
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-static void pktpath_kshim_tp_consume(void *data, struct sk_buff *skb, void *location)
+static inline void pktpath_kshim_tp_consume(void *data, struct sk_buff *skb, void *location)
 {
 	pktpath_kshim_freed(data, skb, PKTPATH_KDROP_NO_REASON, location);
 }
 #else
-static void pktpath_kshim_tp_consume(void *data, struct sk_buff *skb)
+static inline void pktpath_kshim_tp_consume(void *data, struct sk_buff *skb)
 {
 	pktpath_kshim_freed(data, skb, PKTPATH_KDROP_NO_REASON, NULL);
 }
@@ -376,7 +376,7 @@ struct pktpath_ktp_lookup {
 	struct tracepoint *tp;
 };
 
-static void pktpath_ktp_find(struct tracepoint *tp, void *priv)
+static inline void pktpath_ktp_find(struct tracepoint *tp, void *priv)
 {
 	struct pktpath_ktp_lookup *l = priv;
 
@@ -385,7 +385,7 @@ static void pktpath_ktp_find(struct tracepoint *tp, void *priv)
 }
 
 /* "SYMBOL[@ARG[,dDEV]]" into pt's symbol and arguments; -EINVAL when malformed. */
-static int pktpath_kpoint_parse_kprobe(struct pktpath_kpoint *pt, const char *alt, size_t len)
+static inline int pktpath_kpoint_parse_kprobe(struct pktpath_kpoint *pt, const char *alt, size_t len)
 {
 	const char *at = strnchr(alt, len, '@');
 	size_t sym = at ? (size_t)(at - alt) : len;
@@ -421,7 +421,7 @@ static int pktpath_kpoint_parse_kprobe(struct pktpath_kpoint *pt, const char *al
 	return 0;
 }
 
-static int pktpath_kpoint_try_kprobe(struct pktpath_kpoint *pt)
+static inline int pktpath_kpoint_try_kprobe(struct pktpath_kpoint *pt)
 {
 	static const char *const suffixes[] = {"", ".constprop.0", ".isra.0", ".part.0"};
 	size_t base = strlen(pt->symbol);
@@ -444,7 +444,7 @@ static int pktpath_kpoint_try_kprobe(struct pktpath_kpoint *pt)
 	return err;
 }
 
-static int pktpath_kpoint_try_tp(struct pktpath_kpoint *pt, const char *name, size_t len)
+static inline int pktpath_kpoint_try_tp(struct pktpath_kpoint *pt, const char *name, size_t len)
 {
 	struct pktpath_ktp_lookup l = {.name = pt->symbol};
 
@@ -460,7 +460,7 @@ static int pktpath_kpoint_try_tp(struct pktpath_kpoint *pt, const char *name, si
 }
 
 /* Attaches the first alternative of pt's spec that works; its state and reason say what happened. */
-static void pktpath_kpoint_attach(struct pktpath_kpoint *pt)
+static inline void pktpath_kpoint_attach(struct pktpath_kpoint *pt)
 {
 	const char *alt = pt->spec;
 
@@ -495,7 +495,7 @@ static void pktpath_kpoint_attach(struct pktpath_kpoint *pt)
 	}
 }
 
-static void pktpath_kpoint_detach(struct pktpath_kpoint *pt)
+static inline void pktpath_kpoint_detach(struct pktpath_kpoint *pt)
 {
 	if (pt->state != PKTPATH_KPOINT_ATTACHED)
 		return;
@@ -507,7 +507,7 @@ static void pktpath_kpoint_detach(struct pktpath_kpoint *pt)
 }
 
 /* Registers every probe point one at a time: one that fails leaves the others counting. */
-static void pktpath_kshim_attach(struct pktpath_kshim *s)
+static inline void pktpath_kshim_attach(struct pktpath_kshim *s)
 {
 	unsigned int i;
 
@@ -517,7 +517,7 @@ static void pktpath_kshim_attach(struct pktpath_kshim *s)
 		pktpath_kpoint_attach(&s->free_points[i]);
 }
 
-static void pktpath_kshim_detach(struct pktpath_kshim *s)
+static inline void pktpath_kshim_detach(struct pktpath_kshim *s)
 {
 	unsigned int i;
 
@@ -531,8 +531,8 @@ static void pktpath_kshim_detach(struct pktpath_kshim *s)
 
 /* ------------------------------------------------------ create, control */
 
-static int pktpath_kshim_add_points(struct pktpath_kshim *s, u32 stage, const char *probes, size_t len, char *why,
-				    size_t why_len)
+static inline int pktpath_kshim_add_points(struct pktpath_kshim *s, u32 stage, const char *probes, size_t len,
+					   char *why, size_t why_len)
 {
 	while (len) {
 		const char *plus = strnchr(probes, len, '+');
@@ -557,7 +557,7 @@ static int pktpath_kshim_add_points(struct pktpath_kshim *s, u32 stage, const ch
 }
 
 /* The stages spec: NULL or "" for every stage with its own probes, "none" for none, else NAME[=PROBES],... */
-static int pktpath_kshim_plan(struct pktpath_kshim *s, const char *spec, char *why, size_t why_len)
+static inline int pktpath_kshim_plan(struct pktpath_kshim *s, const char *spec, char *why, size_t why_len)
 {
 	const struct pktpath_stage_set *set = s->set;
 	u32 i;
@@ -604,7 +604,7 @@ static int pktpath_kshim_plan(struct pktpath_kshim *s, const char *spec, char *w
 	return 0;
 }
 
-static void pktpath_kshim_destroy(struct pktpath_kshim *s)
+static inline void pktpath_kshim_destroy(struct pktpath_kshim *s)
 {
 	if (!s)
 		return;
@@ -613,7 +613,7 @@ static void pktpath_kshim_destroy(struct pktpath_kshim *s)
 	vfree(s);
 }
 
-static int pktpath_kshim_tables(struct pktpath_kshim *s)
+static inline int pktpath_kshim_tables(struct pktpath_kshim *s)
 {
 	int err = pktpath_table_init(s->image, s->image_size, &s->image_params);
 
@@ -621,7 +621,8 @@ static int pktpath_kshim_tables(struct pktpath_kshim *s)
 }
 
 /* Everything the shim needs, allocated and formatted; NULL with a message in why on failure. */
-static struct pktpath_kshim *pktpath_kshim_create(const struct pktpath_kshim_params *p, char *why, size_t why_len)
+static inline struct pktpath_kshim *pktpath_kshim_create(const struct pktpath_kshim_params *p, char *why,
+							 size_t why_len)
 {
 	struct pktpath_kshim *s = vzalloc(sizeof(*s));
 	u32 i;
@@ -700,7 +701,7 @@ fail:
 	return NULL;
 }
 
-static void pktpath_kstats_zero(struct pktpath_kstats *st)
+static inline void pktpath_kstats_zero(struct pktpath_kstats *st)
 {
 	atomic64_set(&st->hits, 0);
 	atomic64_set(&st->counted, 0);
@@ -712,7 +713,7 @@ static void pktpath_kstats_zero(struct pktpath_kstats *st)
 }
 
 /* Empty tables and zero figures.  Counting pauses meanwhile, so no probe writes into a table being formatted. */
-static void pktpath_kshim_reset(struct pktpath_kshim *s)
+static inline void pktpath_kshim_reset(struct pktpath_kshim *s)
 {
 	int enabled = s->enabled;
 	unsigned int i, j;
@@ -738,7 +739,7 @@ static void pktpath_kshim_reset(struct pktpath_kshim *s)
 	WRITE_ONCE(s->enabled, enabled);
 }
 
-static int pktpath_kprefix_parse(struct pktpath_kprefix *p, const char *v)
+static inline int pktpath_kprefix_parse(struct pktpath_kprefix *p, const char *v)
 {
 	const char *slash = strchr(v, '/'), *end;
 	size_t n = slash ? (size_t)(slash - v) : strlen(v);
@@ -761,7 +762,7 @@ static int pktpath_kprefix_parse(struct pktpath_kprefix *p, const char *v)
 }
 
 /* "proto=udp host=192.0.2.0/24 port=53" (space-separated criteria, each at most once) into f. */
-static int pktpath_kfilter_parse(struct pktpath_kfilter *f, char *text, char *why, size_t why_len)
+static inline int pktpath_kfilter_parse(struct pktpath_kfilter *f, char *text, char *why, size_t why_len)
 {
 	char *tok;
 
@@ -812,7 +813,7 @@ static int pktpath_kfilter_parse(struct pktpath_kfilter *f, char *text, char *wh
  * One control command (see abi.h); 0 or a negative errno with a message in
  * why.  Sleeps (mutex, RCU grace periods): process context only.
  */
-static int pktpath_kshim_control(struct pktpath_kshim *s, char *cmd, char *why, size_t why_len)
+static inline int pktpath_kshim_control(struct pktpath_kshim *s, char *cmd, char *why, size_t why_len)
 {
 	struct pktpath_kfilter *next;
 	int err = 0, n;

@@ -33,15 +33,10 @@
  * IPv6 twin.  On Debian's 6.1, NIC traffic through GRO reaches only the list
  * entry points (ip_list_rcv, ipv6_list_rcv), so each L3 stage has both.
  */
-#define PKTPATH_STAGES_KERNEL_RX(ROOT, STAGE, p)                                                             \
-	ROOT(p, eth_type_trans, 2, "eth_type_trans@0,d1")                                                    \
-	STAGE(p, napi_gro_receive, eth_type_trans, 2, "tp:napi_gro_receive_entry")                           \
-	STAGE(p, netif_receive_skb, napi_gro_receive, 2, "tp:netif_receive_skb|__netif_receive_skb_core@p0") \
-	STAGE(p, ip_rcv, netif_receive_skb, 3, "ip_rcv@0+ip_list_rcv@l0")                                    \
-	STAGE(p, ipv6_rcv, netif_receive_skb, 3, "ipv6_rcv@0+ipv6_list_rcv@l0")                              \
-	STAGE(p, tcp_v4_rcv, ip_rcv, 3, "tcp_v4_rcv@0")                                                      \
-	STAGE(p, udp_rcv, ip_rcv, 3, "udp_rcv@0")                                                            \
-	STAGE(p, tcp_v6_rcv, ipv6_rcv, 3, "tcp_v6_rcv@0")                                                    \
+#define PKTPATH_STAGES_KERNEL_RX(ROOT, STAGE, p)                                \
+	PKTPATH_STAGES_LINUX_RX(ROOT, STAGE, p)                                 \
+	STAGE(p, ipv6_rcv, netif_receive_skb, 3, "ipv6_rcv@0+ipv6_list_rcv@l0") \
+	STAGE(p, tcp_v6_rcv, ipv6_rcv, 3, "tcp_v6_rcv@0")                       \
 	STAGE(p, udpv6_rcv, ipv6_rcv, 3, "udpv6_rcv@0")
 
 /* Generators for the lists: enumerators, and definitions. */
