@@ -151,6 +151,7 @@ struct skip_counts {
 	std::string name;
 	bool on = true;
 	std::uint64_t hits = 0, counted = 0, overflow = 0, copy_failed = 0, disabled = 0, filtered = 0, other_dev = 0;
+	std::uint64_t ns = 0; // time in the handlers (module parameter timing=1), else 0
 };
 
 struct location {
@@ -188,6 +189,7 @@ skip_counts skips_of(const record &r, const std::string &name)
 	s.disabled = r.num("disabled");
 	s.filtered = r.num("filtered");
 	s.other_dev = r.num("other_dev");
+	s.ns = r.num("ns");
 	return s;
 }
 
@@ -529,13 +531,13 @@ std::string report_json(const options &o, const sample &s)
 			j += json_str(k.name);
 			appendf(j,
 				",\"kind\":\"%s\",\"probed\":%s,\"hits\":%llu,\"counted\":%llu,\"overflow\":%llu,"
-				"\"copy_failed\":%llu,\"disabled\":%llu,\"filtered\":%llu,\"other_dev\":%llu}",
+				"\"copy_failed\":%llu,\"disabled\":%llu,\"filtered\":%llu,\"other_dev\":%llu,\"ns\":%llu}",
 				kind, k.on ? "true" : "false", static_cast<unsigned long long>(k.hits),
 				static_cast<unsigned long long>(k.counted), static_cast<unsigned long long>(k.overflow),
 				static_cast<unsigned long long>(k.copy_failed),
 				static_cast<unsigned long long>(k.disabled),
 				static_cast<unsigned long long>(k.filtered),
-				static_cast<unsigned long long>(k.other_dev));
+				static_cast<unsigned long long>(k.other_dev), static_cast<unsigned long long>(k.ns));
 		};
 		for (const skip_counts &k : st.stages)
 			skips(k, "stage");
@@ -678,6 +680,7 @@ sample delta(const sample &now, const sample &then)
 			a[i].disabled -= std::min(a[i].disabled, b[i].disabled);
 			a[i].filtered -= std::min(a[i].filtered, b[i].filtered);
 			a[i].other_dev -= std::min(a[i].other_dev, b[i].other_dev);
+			a[i].ns -= std::min(a[i].ns, b[i].ns);
 		}
 	};
 	minus(d.status.stages, then.status.stages);

@@ -6,7 +6,7 @@
  * (formats: include/pktpath/kernel/abi.h); pktpath-kstat reads them.
  *
  *   insmod pktpath_kmod.ko [set=kernel_rx] [stages=NAME[=PROBES],...] [capacity=4096]
- *          [drop_capacity=1024] [seed=0] [ifindex=0] [enabled=1] [frees=1]
+ *          [drop_capacity=1024] [seed=0] [ifindex=0] [enabled=1] [frees=1] [timing=0]
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -47,6 +47,10 @@ static bool frees = true;
 module_param(frees, bool, 0444);
 MODULE_PARM_DESC(frees, "count freed skbs by drop reason, skb:kfree_skb and skb:consume_skb (default 1)");
 
+static bool timing;
+module_param(timing, bool, 0444);
+MODULE_PARM_DESC(timing, "time the probe handlers, shown as ns= per stage in status (default 0)");
+
 static struct pktpath_kshim *shim;
 static struct proc_dir_entry *proc_dir;
 
@@ -61,6 +65,7 @@ static int __init pktpath_kmod_init(void)
 		.ifindex = ifindex,
 		.enabled = enabled,
 		.frees = frees,
+		.timing = timing,
 	};
 	char why[128] = "";
 	unsigned int i;

@@ -46,6 +46,9 @@ KH_TIMEOUT=${KH_TIMEOUT:-180}   # seconds for one boot, scenario included
 KH_OUT_SIZE=${KH_OUT_SIZE:-64M} # the results disk (see kh_boot)
 KH_APPEND_EXTRA=${KH_APPEND_EXTRA:-}
 KH_PVH=${KH_PVH:-1}             # 1: boot the uncompressed ELF (kh_vmlinux)
+# More QEMU options, one a word: tests/kernel/perf adds "-icount shift=0,sleep=off"
+# (the guest's clock counts its instructions, whatever the host's load).
+KH_QEMU_EXTRA=${KH_QEMU_EXTRA:-}
 
 kh_log() { printf 'pktpath-kernel: %s\n' "$*" >&2; }
 # kh_lock / kh_unlock: one harness at a time fetches images or builds the
@@ -434,6 +437,8 @@ kh_boot() {
 		-netdev hubport,id=rcv,hubid=0
 		-device "virtio-net-pci,netdev=rcv,mac=$KH_RECEIVER_MAC,ctrl_vlan=off,romfile="
 		-drive "file=$img,format=raw,if=virtio")
+	# shellcheck disable=SC2206 # options, one a word
+	qemu+=($KH_QEMU_EXTRA)
 	kh_log "booting $KH_REL (timeout ${KH_TIMEOUT} s)"
 	kh_t0
 	local t0=$KH_T0 line us rc=0

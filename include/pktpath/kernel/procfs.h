@@ -39,10 +39,10 @@ static inline void pktpath_kproc_stats(struct seq_file *m, const struct pktpath_
 {
 	seq_printf(
 		m,
-		" hits=%lld counted=%lld overflow=%lld copy_failed=%lld disabled=%lld filtered=%lld other_dev=%lld\n",
+		" hits=%lld counted=%lld overflow=%lld copy_failed=%lld disabled=%lld filtered=%lld other_dev=%lld ns=%lld\n",
 		atomic64_read(&st->hits), atomic64_read(&st->counted), atomic64_read(&st->overflow),
 		atomic64_read(&st->copy_failed), atomic64_read(&st->disabled), atomic64_read(&st->filtered),
-		atomic64_read(&st->other_dev));
+		atomic64_read(&st->other_dev), atomic64_read(&st->ns));
 }
 
 static inline void pktpath_kproc_point(struct seq_file *m, unsigned int i, const char *stage,

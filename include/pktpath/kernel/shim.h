@@ -45,6 +45,7 @@
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/clock.h>
 #include <linux/skbuff.h>
 #include <linux/tracepoint.h>
 #include <linux/version.h>
@@ -98,6 +99,7 @@ struct pktpath_kstats {
 	atomic64_t disabled;    /* not counted: counting was disabled */
 	atomic64_t filtered;    /* not counted: the flow filter did not match */
 	atomic64_t other_dev;   /* not ours: another device (a free: not a received skb of ours) */
+	atomic64_t ns;          /* with timing on: time in the handler for the skbs of this device (local_clock) */
 };
 
 struct pktpath_kprefix {
@@ -132,7 +134,8 @@ struct pktpath_kshim_params {
 	u64 seed;           /* both tables' hash seed */
 	int ifindex;        /* 0: every device */
 	bool enabled;
-	bool frees; /* attach skb:kfree_skb and skb:consume_skb (the drop table) */
+	bool frees;  /* attach skb:kfree_skb and skb:consume_skb (the drop table) */
+	bool timing; /* time the handlers (two local_clock() reads per skb) */
 };
 
 struct pktpath_kshim {
@@ -146,6 +149,7 @@ struct pktpath_kshim {
 	int ifindex;
 	u32 stage_on; /* bit per stage that has probe points */
 	bool frees;
+	bool timing;
 	u32 npoints;
 	struct pktpath_kpoint points[PKTPATH_KSHIM_POINTS];
 	struct pktpath_kpoint free_points[PKTPATH_KDROP_STAGES];
@@ -263,6 +267,7 @@ static inline void pktpath_kshim_count(struct pktpath_kpoint *pt, const struct s
 	struct pktpath_kstats *st = &s->stats[pt->stage];
 	struct pktpath_parse_result r;
 	u32 segs, bytes;
+	u64 t0;
 
 	atomic64_inc(&pt->hits);
 	atomic64_inc(&st->hits);
@@ -272,12 +277,16 @@ static inline void pktpath_kshim_count(struct pktpath_kpoint *pt, const struct s
 		atomic64_inc(&st->other_dev);
 		return;
 	}
+	t0 = s->timing ? local_clock() : 0;
 	segs = pktpath_kskb_segs(skb);
-	if (pktpath_kshim_classify(s, st, skb, pt->layer, segs, &r, &bytes))
-		return;
-	if (pktpath_kshim_add(s->image, &r.key, pktpath_status_has_key(r.status), r.status, pt->stage, segs, bytes))
-		atomic64_add(segs, &st->overflow);
-	atomic64_add(segs, &st->counted);
+	if (!pktpath_kshim_classify(s, st, skb, pt->layer, segs, &r, &bytes)) {
+		if (pktpath_kshim_add(s->image, &r.key, pktpath_status_has_key(r.status), r.status, pt->stage, segs,
+				      bytes))
+			atomic64_add(segs, &st->overflow);
+		atomic64_add(segs, &st->counted);
+	}
+	if (t0)
+		atomic64_add(local_clock() - t0, &st->ns);
 }
 
 /* A freed skb: kfree_skb with its reason, or consume_skb. */
@@ -288,6 +297,7 @@ static inline void pktpath_kshim_freed(struct pktpath_kpoint *pt, const struct s
 	struct pktpath_parse_result r;
 	struct pktpath_kdrop_key key;
 	u32 segs, bytes;
+	u64 t0;
 
 	atomic64_inc(&pt->hits);
 	atomic64_inc(&st->hits);
@@ -296,19 +306,22 @@ static inline void pktpath_kshim_freed(struct pktpath_kpoint *pt, const struct s
 		atomic64_inc(&st->other_dev);
 		return;
 	}
+	t0 = s->timing ? local_clock() : 0;
 	segs = pktpath_kskb_segs(skb);
-	if (pktpath_kshim_classify(s, st, skb, PKTPATH_KSKB_L3, segs, &r, &bytes))
-		return;
-	memset(&key, 0, sizeof(key));
-	if (pktpath_status_has_key(r.status))
-		key.flow = r.key;
-	key.reason = reason;
-	key.status = r.status;
-	if (pktpath_kshim_add(s->drops, &key, true, 0, pt->stage, segs, bytes))
-		atomic64_add(segs, &st->overflow);
-	atomic64_add(segs, &st->counted);
-	if (pt->stage == PKTPATH_KDROP_KFREE)
-		pktpath_kshim_locate(s, reason, location, segs);
+	if (!pktpath_kshim_classify(s, st, skb, PKTPATH_KSKB_L3, segs, &r, &bytes)) {
+		memset(&key, 0, sizeof(key));
+		if (pktpath_status_has_key(r.status))
+			key.flow = r.key;
+		key.reason = reason;
+		key.status = r.status;
+		if (pktpath_kshim_add(s->drops, &key, true, 0, pt->stage, segs, bytes))
+			atomic64_add(segs, &st->overflow);
+		atomic64_add(segs, &st->counted);
+		if (pt->stage == PKTPATH_KDROP_KFREE)
+			pktpath_kshim_locate(s, reason, location, segs);
+	}
+	if (t0)
+		atomic64_add(local_clock() - t0, &st->ns);
 }
 
 /* ------------------------------------------------------- probe handlers */
@@ -681,6 +694,7 @@ static inline struct pktpath_kshim *pktpath_kshim_create(const struct pktpath_ks
 	s->enabled = p->enabled;
 	s->ifindex = p->ifindex;
 	s->frees = p->frees;
+	s->timing = p->timing;
 	RCU_INIT_POINTER(s->filter, &s->filters[0]);
 	strscpy(s->filters[0].text, "-", sizeof(s->filters[0].text));
 	if (pktpath_kshim_plan(s, p->stages, why, why_len))
@@ -710,6 +724,7 @@ static inline void pktpath_kstats_zero(struct pktpath_kstats *st)
 	atomic64_set(&st->disabled, 0);
 	atomic64_set(&st->filtered, 0);
 	atomic64_set(&st->other_dev, 0);
+	atomic64_set(&st->ns, 0);
 }
 
 /* Empty tables and zero figures.  Counting pauses meanwhile, so no probe writes into a table being formatted. */

@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 """The cost figures of tests/kernel/perf from a guest's results: figures.py RESULTS FRAMES.
 
-Per configuration: frames/s through the guest (median, min-max over the rounds), and
-from the medians the time the configuration adds per injected frame against the run
-without the module in the same rounds, as ns and as a share of that run's time per
-frame; for one-stage configurations also per frame counted at the stage.
+Runs come in pairs, one without the module (none@CONFIG) right before one with it
+(CONFIG).  Per configuration: frames/s through the guest with it and in its pairs'
+runs without it (median, min-max over the rounds); the time it adds per injected
+frame, the median (and min-max) of the pairs' differences, also as a share of the
+time per frame without it; for a one-stage configuration, the same per frame
+counted at its stage.
 """
 import os
 import re
@@ -15,29 +17,53 @@ import sys
 
 def main():
     res, frames = sys.argv[1], int(sys.argv[2])
-    runs = {}
-    order = []
+    runs, order = {}, []
     for line in open(os.path.join(res, "runs.txt")):
         name, rnd, rest = line.split(" ", 2)
         f = dict(kv.split("=") for kv in rest.split())
         if name not in runs:
             order.append(name)
-        runs.setdefault(name, []).append((int(rnd), float(f["frames_per_s"]), int(f["elapsed_ns"])))
-    base = statistics.median(ns for _, _, ns in runs["none"]) / frames
+        runs.setdefault(name, {})[int(rnd)] = (float(f["frames_per_s"]), int(f["elapsed_ns"]))
+    base_all = [fps for n in order if n.startswith("none@") for fps, _ in runs[n].values()]
+    print(f"perf without the module: {statistics.median(base_all):.0f} frames/s "
+          f"(range {min(base_all):.0f}-{max(base_all):.0f}, {len(base_all)} runs)")
     for name in order:
-        fps = [r[1] for r in runs[name]]
-        ns = statistics.median(r[2] for r in runs[name]) / frames
-        line = (f"perf {name}: {statistics.median(fps):.0f} frames/s (range {min(fps):.0f}-{max(fps):.0f}, "
-                f"{len(fps)} rounds)")
-        if name != "none":
-            line += f"; +{ns - base:.0f} ns per injected frame ({100 * (ns - base) / base:+.1f}%)"
-            counted = stage_frames(res, name)
-            if counted:
-                line += f", {(ns - base) * frames / counted:.0f} ns per frame counted at {name} ({counted / len(fps):.0f} a run)"
-        else:
-            line += f"; {base:.0f} ns per frame without the module"
+        if name.startswith("none@"):
+            continue
+        with_, without = runs[name], runs["none@" + name]
+        rounds = sorted(set(with_) & set(without))
+        fps = [with_[r][0] for r in rounds]
+        fps0 = [without[r][0] for r in rounds]
+        delta = [(with_[r][1] - without[r][1]) / frames for r in rounds]
+        base = statistics.median(without[r][1] for r in rounds) / frames
+        d = statistics.median(delta)
+        line = (f"perf {name}: {statistics.median(fps):.0f} frames/s (range {min(fps):.0f}-{max(fps):.0f}) against "
+                f"{statistics.median(fps0):.0f} ({min(fps0):.0f}-{max(fps0):.0f}) without; "
+                f"+{d:.0f} ns per injected frame (pairs {min(delta):.0f} to {max(delta):.0f}; "
+                f"{100 * d / base:+.1f}% of {base:.0f} ns), {len(rounds)} rounds")
+        counted = stage_frames(res, name)
+        if counted:
+            per = counted / len(rounds)
+            line += f"; {d * frames / per:.0f} ns per frame counted at {name} ({per:.0f} a run)"
         print(line)
+    handler_ns(res)
     return 0
+
+
+def handler_ns(res):
+    """Per stage of the timed runs: handler ns per frame counted (median, min-max over the rounds)."""
+    per = {}
+    d = os.path.join(res, "status")
+    for f in sorted(os.listdir(d)):
+        if f.split(".")[0] != "timed":
+            continue
+        for line in open(os.path.join(d, f)):
+            m = re.match(r"(stage \d+|free) (\S+) .*counted=(\d+) .* ns=(\d+)", line)
+            if m and int(m.group(3)):
+                per.setdefault(m.group(2), []).append(int(m.group(4)) / int(m.group(3)))
+    for name, v in per.items():
+        print(f"perf handler {name}: {statistics.median(v):.0f} ns per frame counted "
+              f"(range {min(v):.0f}-{max(v):.0f}, {len(v)} rounds)")
 
 
 def stage_frames(res, name):
