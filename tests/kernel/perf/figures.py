@@ -46,13 +46,14 @@ def main():
             per = counted / len(rounds)
             line += f"; {d * frames / per:.0f} ns per frame counted at {name} ({per:.0f} a run)"
         print(line)
-    handler_ns(res)
+    handler_ns(res, frames)
     return 0
 
 
-def handler_ns(res):
-    """Per stage of the timed runs: handler ns per frame counted (median, min-max over the rounds)."""
-    per = {}
+def handler_ns(res, frames):
+    """Per stage of the timed runs: handler ns per frame counted (median, min-max over the rounds),
+    and all the handlers' time per injected frame."""
+    per, total = {}, {}
     d = os.path.join(res, "status")
     for f in sorted(os.listdir(d)):
         if f.split(".")[0] != "timed":
@@ -61,9 +62,14 @@ def handler_ns(res):
             m = re.match(r"(stage \d+|free) (\S+) .*counted=(\d+) .* ns=(\d+)", line)
             if m and int(m.group(3)):
                 per.setdefault(m.group(2), []).append(int(m.group(4)) / int(m.group(3)))
+                total[f] = total.get(f, 0) + int(m.group(4))
     for name, v in per.items():
         print(f"perf handler {name}: {statistics.median(v):.0f} ns per frame counted "
               f"(range {min(v):.0f}-{max(v):.0f}, {len(v)} rounds)")
+    if total:
+        t = [n / frames for n in total.values()]
+        print(f"perf handlers together: {statistics.median(t):.0f} ns per injected frame "
+              f"(range {min(t):.0f}-{max(t):.0f})")
 
 
 def stage_frames(res, name):
