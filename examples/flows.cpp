@@ -5,11 +5,14 @@
 //
 //   pktpath-flows CAPTURE... [--hash toeplitz|crc32c|default] [--inner] [--vlan] [--symmetric]
 //
+// CAPTURE "-" is standard input (`tcpdump -w - | pktpath-flows -`); pipes
+// and FIFOs are streamed, regular files mapped.
+//
 // Columns: frame status ip_version l4proto src sport dst dport hash
 // Exit codes: 0 all captures read to the end; 1 a capture could not be read
 // (the frames before the error are still printed; the error, with its byte
 // offset, goes to stderr); 2 bad usage.
-#include <pktpath/capture/reader.hpp>
+#include <pktpath/capture/input.hpp>
 #include <pktpath/flow/format.hpp>
 #include <pktpath/flow/parse.hpp>
 #include <pktpath/hash/hash.hpp>
@@ -35,6 +38,7 @@ int usage(std::FILE *out)
 		out,
 		"usage: pktpath-flows CAPTURE... [--hash toeplitz|crc32c|default] [--inner] [--vlan] [--symmetric]\n"
 		"Prints one line per frame: frame status ip_version l4proto src sport dst dport hash\n"
+		"  CAPTURE       a pcap or pcapng file; - for standard input\n"
 		"  --hash KIND   toeplitz (NIC RSS, Microsoft key), crc32c, or default (pktpath's fast hash)\n"
 		"  --inner       key of the innermost tunnelled packet (GRE, VXLAN, Geneve, IP-in-IP)\n"
 		"  --vlan        put the outermost VLAN id into the key\n"
@@ -129,7 +133,7 @@ int main(int argc, char **argv)
 			std::printf("# %s\n", path);
 		pktpath::capture::reader_options ro;
 		ro.guard_truncation = true; // a file cut while read ends with an error, not SIGBUS
-		pktpath::capture::reader rd(ro);
+		pktpath::capture::input rd(ro);
 		pktpath::capture::frame f;
 		if (rd.open(path)) {
 			while (rd.next(f))

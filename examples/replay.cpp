@@ -131,17 +131,25 @@ struct dumper {
 	}
 };
 
-std::uint32_t table_capacity(const options &o)
+// The captures' total size; a stream ("-", a pipe) has none yet.
+std::uint64_t capture_bytes(const options &o, bool &streamed)
 {
-	if (o.flows)
-		return o.flows;
 	std::uint64_t bytes = 0;
+	streamed = false;
 	for (const std::string &f : o.files) {
 		struct stat st;
-		if (::stat(f.c_str(), &st) == 0)
+		if (f != "-" && ::stat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode))
 			bytes += static_cast<std::uint64_t>(st.st_size);
+		else
+			streamed = true;
 	}
-	return table_capacity_for(bytes);
+	return bytes;
+}
+
+// A stream's length is unknown until its end: it gets the largest default table.
+std::uint32_t table_capacity(const options &o, std::uint64_t bytes, bool streamed)
+{
+	return o.flows ? o.flows : table_capacity_for(streamed ? ~std::uint64_t{0} : bytes);
 }
 
 } // namespace
@@ -152,23 +160,19 @@ int main(int argc, char **argv)
 	if (const int rc = parse_options(argc, argv, o); rc >= 0)
 		return rc;
 
+	bool streamed = false;
+	const std::uint64_t total_bytes = capture_bytes(o, streamed);
 	pktpath::table_options to;
 	to.shards = o.live ? live_engine::shards(o.k) : 1;
-	table_memory mem(table_capacity(o), to);
+	table_memory mem(table_capacity(o, total_bytes, streamed), to);
 	if (!mem.ok()) {
 		std::fprintf(stderr, "pktpath-replay: flow table: %s\n", mem.error_text());
 		return 2;
 	}
 	table_type &table = mem.table();
 
-	std::uint64_t total_bytes = 0;
-	for (const std::string &f : o.files) {
-		struct stat st;
-		if (::stat(f.c_str(), &st) == 0)
-			total_bytes += static_cast<std::uint64_t>(st.st_size);
-	}
 	capture_feed feed(o.files, o.tm);
-	const bool draw = o.progress < 0 ? isatty(2) != 0 : o.progress != 0;
+	const bool draw = (o.progress < 0 ? isatty(2) != 0 : o.progress != 0) && !streamed;
 	progress_source src(feed, total_bytes, draw);
 	classifier::options co;
 	co.parse_flags = o.parse_flags;

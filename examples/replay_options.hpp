@@ -49,7 +49,7 @@ inline const char usage_text[] =
 	"usage: pktpath-replay [options] CAPTURE...\n"
 	"Replays pcap/pcapng captures through a modelled Linux receive path and reports, per flow and\n"
 	"per stage (wire, rx_ring, napi_poll, backlog, l3, l4, deliver | unclassified), what arrived,\n"
-	"what was dropped, where and why.\n"
+	"what was dropped, where and why.  CAPTURE - is standard input (tcpdump -w - | pktpath-replay -).\n"
 	"\n"
 	"mode\n"
 	"  --mode sim|live      sim: deterministic, virtual clock (default); live: real threads\n"
@@ -75,7 +75,7 @@ inline const char usage_text[] =
 	"  --top N|all          flows listed (10)\n"
 	"  --prom FILE          Prometheus textfile, written atomically (temporary name + rename)\n"
 	"  --dump-drops FILE    dropped frames to a pcap\n"
-	"  --flows N            flow table slots (default: from the captures' size, 1024 to 262144)\n"
+	"  --flows N            flow table slots (default: from the captures' size, 1024 to 262144; streams 262144)\n"
 	"  --progress | --no-progress   progress bar on stderr (default: when stderr is a terminal)\n"
 	"  --busy-poll          live: idle pollers spin instead of sleeping\n"
 	"exit status: 0 ok, 1 a capture could not be read to the end, 2 usage, 3 an output could not be written\n";

@@ -18,7 +18,7 @@ secs=${1:-20}
 bash "$root/cmake/install-deps.sh" fuzz
 build=${PKTPATH_FUZZ_BUILD_DIR:-$root/build-fuzz}
 corpus_src=${PKTPATH_CORPUS_DIR:-$root/../shared/corpus}
-targets=(parse pcap pcapng table_image ring_attach replay_cli)
+targets=(parse pcap pcapng stream table_image ring_attach replay_cli)
 
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DPKTPATH_FUZZ=ON -DPKTPATH_BUILD_BENCH=OFF >/dev/null
@@ -46,10 +46,13 @@ for f in "${captures[@]}" "${real[@]}"; do
 	*) cp -f "$f" "$build/corpus/pcap/" ;;
 	esac
 done
+# The stream reader starts from both readers' seeds.
+mkdir -p "$build/corpus/stream"
+cp -f "$build/corpus/pcap/"* "$build/corpus/pcapng/"* "$build/corpus/stream/"
 
 dict_of() {
 	case "$1" in
-	pcap | pcapng) echo "$root/tests/fuzz/dict/capture.dict" ;;
+	pcap | pcapng | stream) echo "$root/tests/fuzz/dict/capture.dict" ;;
 	*) echo "$root/tests/fuzz/dict/$1.dict" ;;
 	esac
 }

@@ -6,6 +6,12 @@
 // Every length is checked against the bytes that remain before it is used,
 // so a corrupt or truncated file ends the walk with an error, never with a
 // read outside [data, data + size).
+//
+// The bytes may also be one window of a stream after another
+// (stream_reader.hpp, detail/window.hpp): begun with `more`, a header or
+// record that runs past the window is not an error but a wait: begin() or
+// next() returns false with err untouched and wanted() bytes asked for, and
+// window() hands over the next window, which starts at position().
 #ifndef PKTPATH_CAPTURE_PCAP_HPP
 #define PKTPATH_CAPTURE_PCAP_HPP
 
@@ -16,6 +22,7 @@
 #include "error.hpp"
 #include "frame.hpp"
 #include "detail/prefetch.hpp"
+#include "detail/window.hpp"
 
 namespace pktpath::capture {
 
@@ -51,16 +58,17 @@ public:
 	// Parses the file header; records follow with next().  max_caplen bounds
 	// a record's captured length (a sanity limit, like libpcap's and
 	// Wireshark's 262144).
-	bool begin(const std::uint8_t *data, std::size_t size, std::uint32_t max_caplen, error &err)
+	// more: the data is a stream's first window (see the top).
+	bool begin(const std::uint8_t *data, std::size_t size, std::uint32_t max_caplen, error &err, bool more = false)
 	{
-		data_ = data;
-		size_ = size;
-		pos_ = 0;
+		w_.start(data, size, more);
 		index_ = 0;
 		max_caplen_ = max_caplen;
 		hdr_ = pcap_file_header{};
 		prefetch_.reset();
 		static constexpr const char *where = "pcap: file header";
+		if (w_.waits(file_header_len))
+			return false;
 		if (size < 4)
 			return err.set_at(errc::truncated, 0, where, "file is %zu bytes, too short for a magic number",
 					  size);
@@ -88,7 +96,7 @@ public:
 					  lt & linktype_reserved);
 		hdr_.linktype = lt & 0xffffu;
 		hdr_.linktype_ext = lt & 0xffff0000u;
-		pos_ = file_header_len;
+		w_.pos = file_header_len;
 		return true;
 	}
 
@@ -97,19 +105,24 @@ public:
 	bool next(frame &f, error &err)
 	{
 		static constexpr const char *where = "pcap: record";
-		const std::size_t left = size_ - pos_;
+		w_.wanted = 0;
+		if (w_.waits(record_header_len))
+			return false;
+		const std::size_t left = w_.left();
 		if (left == 0)
 			return false;
 		if (left < record_header_len)
-			return err.set_at(errc::truncated, pos_, where, "header truncated, %zu of %zu bytes present",
+			return err.set_at(errc::truncated, w_.at(), where, "header truncated, %zu of %zu bytes present",
 					  left, record_header_len);
-		const std::uint8_t *h = data_ + pos_;
+		const std::uint8_t *h = w_.data + w_.pos;
 		const std::uint32_t caplen = order_.u32(h + 8);
 		if (caplen > max_caplen_)
-			return err.set_at(errc::bad_caplen, pos_, where, "captured length %u exceeds the limit %u",
+			return err.set_at(errc::bad_caplen, w_.at(), where, "captured length %u exceeds the limit %u",
 					  caplen, max_caplen_);
+		if (caplen > left - record_header_len && w_.waits(record_header_len + caplen))
+			return false;
 		if (caplen > left - record_header_len)
-			return err.set_at(errc::truncated, pos_, where,
+			return err.set_at(errc::truncated, w_.at(), where,
 					  "captured length %u runs past the end of the file (%zu bytes left)", caplen,
 					  left - record_header_len);
 		const std::uint64_t sec = order_.u32(h);
@@ -121,20 +134,28 @@ public:
 		f.linktype = hdr_.linktype;
 		f.interface_id = 0;
 		f.section = 0;
-		f.offset = pos_;
+		f.offset = w_.at();
 		f.index = ++index_;
-		pos_ += record_header_len + caplen;
-		prefetch_.advance(data_, pos_, size_);
+		w_.pos += record_header_len + caplen;
+		prefetch_.advance(w_.data, w_.pos, w_.size);
 		return true;
 	}
 
 	const pcap_file_header &header() const { return hdr_; }
-	std::size_t position() const { return pos_; }
+	std::uint64_t position() const { return w_.at(); }
+	// Streaming: the next window, holding the stream's bytes from
+	// position() on; more: the stream may hold bytes after them.
+	void window(const std::uint8_t *data, std::size_t size, bool more)
+	{
+		w_.move(data, size, more);
+		prefetch_.reset();
+	}
+	// What the last begin() or next() waited for: bytes from position()
+	// on; 0 when it returned a frame, ended or failed.
+	std::size_t wanted() const { return w_.wanted; }
 
 private:
-	const std::uint8_t *data_ = nullptr;
-	std::size_t size_ = 0;
-	std::size_t pos_ = 0;
+	detail::window w_;
 	std::uint64_t index_ = 0;
 	std::uint32_t max_caplen_ = 0;
 	detail::byte_order order_;

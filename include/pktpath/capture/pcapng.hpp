@@ -13,6 +13,11 @@
 // the file, trailer equal to header) is checked before a block is used, and
 // every field read lies inside its checked block, so corrupt input ends the
 // walk with an error and never reads outside [data, data + size).
+//
+// Like pcap.hpp's walker it also walks a stream, window by window
+// (detail/window.hpp): begun with `more`, a block that runs past the window
+// makes begin() or next() return false with err untouched and wanted()
+// bytes asked for; window() hands over the next window.
 #ifndef PKTPATH_CAPTURE_PCAPNG_HPP
 #define PKTPATH_CAPTURE_PCAPNG_HPP
 
@@ -24,6 +29,7 @@
 #include "error.hpp"
 #include "frame.hpp"
 #include "detail/prefetch.hpp"
+#include "detail/window.hpp"
 
 namespace pktpath::capture {
 
@@ -102,16 +108,17 @@ public:
 
 	// Reads the first Section Header Block; packets follow with next().
 	// max_caplen bounds a packet's captured length (sanity limit).
-	bool begin(const std::uint8_t *data, std::size_t size, std::uint32_t max_caplen, error &err)
+	// more: the data is a stream's first window (see the top).
+	bool begin(const std::uint8_t *data, std::size_t size, std::uint32_t max_caplen, error &err, bool more = false)
 	{
-		data_ = data;
-		size_ = size;
-		pos_ = 0;
+		w_.start(data, size, more);
 		index_ = 0;
 		sections_ = 0;
 		max_caplen_ = max_caplen;
 		ifaces_.clear();
 		prefetch_.reset();
+		if (w_.waits(4))
+			return false;
 		if (!probe(data, size))
 			return err.set_at(errc::bad_magic, 0, where,
 					  "the file does not start with a Section Header Block");
@@ -122,14 +129,17 @@ public:
 	// a corrupt block (err set; the walk stays ended).
 	bool next(frame &f, error &err)
 	{
+		w_.wanted = 0;
 		for (;;) {
-			const std::size_t left = size_ - pos_;
+			if (w_.waits(12))
+				return false;
+			const std::size_t left = w_.left();
 			if (left == 0)
 				return false;
 			if (left < 12)
-				return err.set_at(errc::truncated, pos_, where,
+				return err.set_at(errc::truncated, w_.at(), where,
 						  "header truncated, %zu of 12 bytes present", left);
-			const std::uint8_t *b = data_ + pos_;
+			const std::uint8_t *b = w_.data + w_.pos;
 			const std::uint32_t type = order_.u32(b);
 			if (type == block_shb) {
 				if (!section_header(err))
@@ -163,18 +173,28 @@ public:
 					return false;
 				break;
 			}
-			pos_ += len;
+			w_.pos += len;
 			if (packet) {
-				prefetch_.advance(data_, pos_, size_);
+				prefetch_.advance(w_.data, w_.pos, w_.size);
 				f.section = sections_ - 1;
-				f.offset = static_cast<std::uint64_t>(b - data_);
+				f.offset = w_.base + static_cast<std::uint64_t>(b - w_.data);
 				f.index = ++index_;
 				return true;
 			}
 		}
 	}
 
-	std::size_t position() const { return pos_; }
+	std::uint64_t position() const { return w_.at(); }
+	// Streaming: the next window, holding the stream's bytes from
+	// position() on; more: the stream may hold bytes after them.
+	void window(const std::uint8_t *data, std::size_t size, bool more)
+	{
+		w_.move(data, size, more);
+		prefetch_.reset();
+	}
+	// What the last begin() or next() waited for: bytes from position()
+	// on; 0 when it returned a frame, ended or failed.
+	std::size_t wanted() const { return w_.wanted; }
 	std::uint32_t sections() const { return sections_; }
 	// Interfaces of the current section, in IDB order.
 	const std::vector<pcapng_interface> &interfaces() const { return ifaces_; }
@@ -183,21 +203,23 @@ private:
 	static constexpr const char *where = "pcapng: block";
 
 	// Framing checks common to every block; `b` has at least 12 bytes.
-	bool framed(const std::uint8_t *b, std::uint32_t len, std::uint32_t min_len, error &err) const
+	bool framed(const std::uint8_t *b, std::uint32_t len, std::uint32_t min_len, error &err)
 	{
 		if (len % 4)
-			return err.set_at(errc::bad_block_length, pos_, where, "length %u is not a multiple of 4", len);
+			return err.set_at(errc::bad_block_length, w_.at(), where, "length %u is not a multiple of 4",
+					  len);
 		if (len < min_len)
-			return err.set_at(errc::bad_block_length, pos_, where,
+			return err.set_at(errc::bad_block_length, w_.at(), where,
 					  "length %u is below the minimum %u for block type 0x%08x", len, min_len,
 					  order_.u32(b));
-		if (len > size_ - pos_)
-			return err.set_at(errc::truncated, pos_, where,
-					  "length %u runs past the end of the file (%zu bytes left)", len,
-					  size_ - pos_);
+		if (len > w_.left() && w_.waits(len))
+			return false;
+		if (len > w_.left())
+			return err.set_at(errc::truncated, w_.at(), where,
+					  "length %u runs past the end of the file (%zu bytes left)", len, w_.left());
 		const std::uint32_t trailer = order_.u32(b + len - 4);
 		if (trailer != len)
-			return err.set_at(errc::length_mismatch, pos_, where,
+			return err.set_at(errc::length_mismatch, w_.at(), where,
 					  "trailing length %u differs from the leading length %u", trailer, len);
 		return true;
 	}
@@ -215,11 +237,11 @@ private:
 				return true;
 			const std::uint32_t padded = (static_cast<std::uint32_t>(olen) + 3u) & ~3u;
 			if (padded > end - at - 4)
-				return err.set_at(errc::bad_option, pos_, where,
+				return err.set_at(errc::bad_option, w_.at(), where,
 						  "option %u at block offset %u: length %u runs past the block end",
 						  code, at, olen);
 			if (!fn(code, b + at + 4, olen))
-				return err.set_at(errc::bad_option, pos_, where,
+				return err.set_at(errc::bad_option, w_.at(), where,
 						  "option %u at block offset %u: unusable value", code, at);
 			at += 4 + padded;
 		}
@@ -228,15 +250,17 @@ private:
 
 	bool section_header(error &err)
 	{
-		const std::size_t left = size_ - pos_;
+		if (w_.waits(12))
+			return false;
+		const std::size_t left = w_.left();
 		if (left < 12)
-			return err.set_at(errc::truncated, pos_, where,
+			return err.set_at(errc::truncated, w_.at(), where,
 					  "Section Header Block truncated, %zu bytes present", left);
-		const std::uint8_t *b = data_ + pos_;
+		const std::uint8_t *b = w_.data + w_.pos;
 		detail::byte_order order;
 		const std::uint32_t magic = order.u32(b + 8);
 		if (!detail::match_magic(magic, byte_order_magic, order))
-			return err.set_at(errc::bad_magic, pos_, where, "byte-order magic 0x%08x is not 0x1a2b3c4d",
+			return err.set_at(errc::bad_magic, w_.at(), where, "byte-order magic 0x%08x is not 0x1a2b3c4d",
 					  magic);
 		order_ = order;
 		const std::uint32_t len = order_.u32(b + 4);
@@ -247,7 +271,7 @@ private:
 		// 1.2 was written by old tools with 1.0's layout; libpcap and
 		// Wireshark accept it and refuse everything else.
 		if (major != 1 || (minor != 0 && minor != 2))
-			return err.set_at(errc::bad_version, pos_, where,
+			return err.set_at(errc::bad_version, w_.at(), where,
 					  "Section Header Block version %u.%u is not 1.0 (nor 1.2)", major, minor);
 		// No SHB option matters here, but a malformed one is an error.
 		const auto any = [](std::uint16_t, const std::uint8_t *, std::uint16_t) { return true; };
@@ -255,7 +279,7 @@ private:
 			return false;
 		ifaces_.clear();
 		++sections_;
-		pos_ += len;
+		w_.pos += len;
 		return true;
 	}
 
@@ -281,7 +305,7 @@ private:
 	{
 		if (id < ifaces_.size())
 			return &ifaces_[id];
-		err.set_at(errc::unknown_interface, pos_, where,
+		err.set_at(errc::unknown_interface, w_.at(), where,
 			   "packet on interface %u, but section %u describes %zu interface(s)", id, sections_ - 1,
 			   ifaces_.size());
 		return nullptr;
@@ -290,10 +314,10 @@ private:
 	bool checked_caplen(std::uint32_t caplen, std::uint32_t room, error &err) const
 	{
 		if (caplen > room)
-			return err.set_at(errc::bad_caplen, pos_, where,
+			return err.set_at(errc::bad_caplen, w_.at(), where,
 					  "captured length %u exceeds the block's %u data bytes", caplen, room);
 		if (caplen > max_caplen_)
-			return err.set_at(errc::bad_caplen, pos_, where, "captured length %u exceeds the limit %u",
+			return err.set_at(errc::bad_caplen, w_.at(), where, "captured length %u exceeds the limit %u",
 					  caplen, max_caplen_);
 		return true;
 	}
@@ -342,9 +366,7 @@ private:
 		return true;
 	}
 
-	const std::uint8_t *data_ = nullptr;
-	std::size_t size_ = 0;
-	std::size_t pos_ = 0;
+	detail::window w_;
 	std::uint64_t index_ = 0;
 	std::uint32_t sections_ = 0;
 	std::uint32_t max_caplen_ = 0;

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "detail/walk.hpp"
 #include "error.hpp"
 #include "frame.hpp"
 #include "mapped_file.hpp"
@@ -70,7 +71,7 @@ public:
 	void close()
 	{
 		file_.close();
-		fmt_ = format::unknown;
+		walk_.clear();
 		done_ = true;
 		size_ = 0;
 		release_mark_ = 0;
@@ -82,7 +83,7 @@ public:
 	{
 		if (done_)
 			return false;
-		const bool ok = fmt_ == format::pcapng ? ng_.next(f, err_) : pcap_.next(f, err_);
+		const bool ok = walk_.next(f, err_);
 		// A record read from zeros, or an error they caused, is the shrink's.
 		if (file_.shrunk() != detail::sigbus_guard::no_fault) {
 			err_.clear();
@@ -106,47 +107,28 @@ public:
 
 	bool failed() const { return err_.code != errc::none; }
 	const error &err() const { return err_; }
-	format fmt() const { return fmt_; }
+	format fmt() const { return walk_.fmt(); }
 	// Bytes of the file walked so far, and its total size.
-	std::uint64_t position() const
-	{
-		return fmt_ == format::pcapng ? ng_.position() : fmt_ == format::unknown ? 0 : pcap_.position();
-	}
+	std::uint64_t position() const { return walk_.position(); }
 	std::uint64_t size() const { return size_; }
 
-	const pcap_walker &pcap() const { return pcap_; }
-	const pcapng_walker &pcapng() const { return ng_; }
+	const pcap_walker &pcap() const { return walk_.pcap(); }
+	const pcapng_walker &pcapng() const { return walk_.pcapng(); }
 
 private:
 	bool start(const std::uint8_t *p, std::size_t n)
 	{
 		size_ = n;
-		if (pcapng_walker::probe(p, n)) {
-			fmt_ = format::pcapng;
-			done_ = !ng_.begin(p, n, opt_.max_caplen, err_);
-			return !done_;
-		}
-		if (pcap_walker::probe(p, n)) {
-			done_ = !pcap_.begin(p, n, opt_.max_caplen, err_);
-			fmt_ = pcap_.header().nsec ? format::pcap_nsec : format::pcap;
-			return !done_;
-		}
-		if (n < 4)
-			return err_.set_at(errc::truncated, 0, "capture: file header",
-					   "file is %zu bytes, too short for a magic number", n);
-		return err_.set_at(errc::bad_magic, 0, "capture: file header",
-				   "bytes %02x %02x %02x %02x are neither a pcap nor a pcapng magic", p[0], p[1], p[2],
-				   p[3]);
+		done_ = !walk_.start(p, n, opt_.max_caplen, false, err_);
+		return !done_;
 	}
 
 	reader_options opt_;
 	mapped_file file_;
-	format fmt_ = format::unknown; // detected, kept after the walk ended
-	bool done_ = true;             // end, error, or nothing opened
+	detail::walk walk_;
+	bool done_ = true; // end, error, or nothing opened
 	std::size_t size_ = 0;
 	std::uint64_t release_mark_ = 0;
-	pcap_walker pcap_;
-	pcapng_walker ng_;
 	error err_;
 };
 

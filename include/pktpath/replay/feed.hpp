@@ -4,7 +4,10 @@
 // whose walk ends with an error, is recorded with the error and its byte
 // offset, and the feed goes on with the next file: one bad file does not
 // lose the others.  Every reader stays open until the feed is destroyed, so
-// descriptors still queued in a model may point into an earlier file.
+// descriptors still queued in a model may point into an earlier file.  "-"
+// is standard input; it and other paths that are not regular files (pipes,
+// FIFOs) are streamed (capture/input.hpp), their frames valid while they
+// are less than default_stream_options().keep bytes behind the cursor.
 //
 //   capture_feed feed(paths, timing{}, reader_options);
 //   capture::frame f; std::uint64_t at;
@@ -19,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "../capture/reader.hpp"
+#include "../capture/input.hpp"
 #include "timeline.hpp"
 
 namespace pktpath::replay {
@@ -30,7 +33,7 @@ struct file_status {
 	bool opened = false;
 	std::uint64_t frames = 0;
 	std::uint64_t bytes = 0; // captured bytes of its frames
-	std::uint64_t size = 0;  // file size
+	std::uint64_t size = 0;  // file size (streamed: the bytes read)
 	capture::error err;      // code none: read to the end
 };
 
@@ -48,9 +51,18 @@ public:
 		return o;
 	}
 
+	// A stream keeps as much behind its cursor as a mapped file keeps resident.
+	static capture::stream_options default_stream_options()
+	{
+		capture::stream_options o;
+		o.keep = std::size_t{8} << 20;
+		return o;
+	}
+
 	capture_feed(std::vector<std::string> paths, const timing &t,
-		     const capture::reader_options &ro = default_reader_options())
-	    : ro_(ro), clock_(t)
+		     const capture::reader_options &ro = default_reader_options(),
+		     const capture::stream_options &so = default_stream_options())
+	    : ro_(ro), so_(so), clock_(t)
 	{
 		for (std::string &p : paths) {
 			file_status s;
@@ -74,6 +86,7 @@ public:
 			}
 			if (cur_) {
 				files_[at_ - 1].err = cur_->err();
+				files_[at_ - 1].size = cur_->size();
 				done_bytes_ += cur_->size();
 				cur_ = nullptr;
 			}
@@ -101,8 +114,8 @@ private:
 	void open_next()
 	{
 		file_status &s = files_[at_++];
-		readers_.push_back(std::make_unique<capture::reader>(ro_));
-		capture::reader &r = *readers_.back();
+		readers_.push_back(std::make_unique<capture::input>(ro_, so_));
+		capture::input &r = *readers_.back();
 		if (!r.open(s.path.c_str())) {
 			s.err = r.err();
 			s.fmt = r.fmt();
@@ -116,10 +129,11 @@ private:
 	}
 
 	capture::reader_options ro_;
+	capture::stream_options so_;
 	timeline clock_;
 	std::vector<file_status> files_;
-	std::vector<std::unique_ptr<capture::reader>> readers_;
-	capture::reader *cur_ = nullptr;
+	std::vector<std::unique_ptr<capture::input>> readers_;
+	capture::input *cur_ = nullptr;
 	std::size_t at_ = 0; // files opened so far
 	std::uint64_t frames_ = 0;
 	std::uint64_t done_bytes_ = 0;
