@@ -5,7 +5,8 @@
 #   install-deps.sh test    + Catch2, Python, Google Benchmark and the benchmark peers,
 #                             tcpdump and promtool (the tests that cross-check with them),
 #                             python3-jsonschema (the replay's JSON schema test),
-#                             tshark (the parser against tshark on generated captures)
+#                             tshark (the parser against tshark on generated captures),
+#                             iproute2, tcpreplay (pktpath-live's network-namespace tests)
 #   install-deps.sh format  clang-format (CI's style check, tests/format.sh)
 #   install-deps.sh fuzz    + clang and its libFuzzer runtime (tests/fuzz/run.sh)
 # pktpath itself needs no package at run time: it is headers only.
@@ -16,7 +17,7 @@ case "${1:-build}" in
 build) ;;
 test)
 	want+=(clang catch2 python3 libbenchmark-dev libdpdk-dev libboost-dev libtbb-dev liburcu-dev libpcap-dev
-	       tcpdump prometheus python3-jsonschema tshark)
+	       tcpdump prometheus python3-jsonschema tshark iproute2 tcpreplay)
 	;;
 format)
 	want=(clang-format git)
