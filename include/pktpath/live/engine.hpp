@@ -8,9 +8,10 @@
 //   (kernel drops: tp_drops) -> kernel_ring -> poll -> classify -> deliver
 //                                                   `-> unclassified
 //
-// kernel_ring: the frame was in a block the kernel handed over (counted when
-// the worker opens the block, or, for blocks still unopened when the run
-// ends, then).  poll: the budgeted poll took it.  classify: it has a flow
+// kernel_ring: the frame was in a block the kernel handed over (counted with
+// the next stages when the poll takes it; frames handed over but not polled
+// when the run ends are counted there alone by the last sweep).  poll: the
+// budgeted poll took it.  classify: it has a flow
 // key (else unclassified, by parse status).  deliver: the consumer took it
 // (the frame sink, e.g. a pcap writer, accepted it).  Frames the kernel could
 // not put in the ring are not seen by userspace at all: the kernel's own
@@ -111,12 +112,11 @@ public:
 		group_.add(napi_);
 	}
 
-	// Opens the socket and its ring; the per-block scratch is sized here.
+	// Opens the socket and its ring; the scratch for a frame is sized here.
 	bool open(const char *ifname, const ring_config &c)
 	{
 		if (!ring_.open(ifname, c))
 			return false;
-		rows_.assign(ring_.frames_per_block_max(), 0);
 		scratch_.assign(ring_.frame_bytes_max(), 0);
 		seen_.assign((t_.row_count() + 63) / 64, 0);
 		return true;
@@ -140,15 +140,24 @@ public:
 	// Whether run() has returned (the frame limit, or stop).
 	bool finished() const { return finished_.load(std::memory_order_acquire); }
 
-	// After run() returned (same thread or joined): counts the frames of
-	// every block handed over but not polled at kernel_ring only, and gives
-	// the blocks back.
+	// After run() returned (same thread or joined): counts the frames handed
+	// over but not polled at kernel_ring only, and gives their blocks back.
 	void sweep()
 	{
-		if (open_)
-			close_block();
-		while (ring_.ready()) {
-			open_block();
+		for (;;) {
+			if (!open_) {
+				if (!ring_.ready())
+					return;
+				open_block();
+			}
+			for (; next_ != nullptr; next_ = blk_.next(next_)) {
+				capture::frame f;
+				const std::uint64_t row = row_of(packet_ring::frame_of(*next_, f, scratch_.data()));
+				if (row != no_row) {
+					t_.add(row, live_path::kernel_ring, f.origlen, id_);
+					mark(row);
+				}
+			}
 			close_block();
 		}
 	}
@@ -167,15 +176,15 @@ public:
 				close_block();
 				continue;
 			}
-			const std::uint64_t row = rows_[at_];
+			capture::frame f;
+			const std::uint64_t row = row_of(packet_ring::frame_of(*next_, f, scratch_.data()));
 			// The shared limit is taken before the frame: exactly that many are polled.
 			if (row != no_row && left_ != nullptr && left_->fetch_sub(1, std::memory_order_relaxed) <= 0) {
 				done_ = true;
 				break;
 			}
-			take(*next_, row);
+			take(f, row);
 			next_ = blk_.next(next_);
-			++at_;
 			++work;
 		}
 		return work;
@@ -202,25 +211,16 @@ public:
 	unsigned id() const { return id_; }
 
 private:
-	// Classifies every frame of the block the kernel handed over, counting
-	// the counted ones at kernel_ring.
+	// The block the kernel handed over next.
 	void open_block()
 	{
 		blk_ = ring_.current();
 		open_ = true;
-		at_ = 0;
-		std::uint32_t i = 0;
-		capture::frame f;
-		for (const tpacket3_hdr *h = blk_.first(); h != nullptr && i < rows_.size(); h = blk_.next(h), ++i) {
-			rows_[i] = row_of(packet_ring::frame_of(*h, f, scratch_.data()));
-			if (rows_[i] != no_row) {
-				t_.add(rows_[i], live_path::kernel_ring, f.origlen, id_);
-				seen_[rows_[i] / 64] |= std::uint64_t{1} << (rows_[i] % 64);
-			}
-		}
 		st_.frames += blk_.frames();
 		next_ = blk_.first();
 	}
+
+	void mark(std::uint64_t row) { seen_[row / 64] |= std::uint64_t{1} << (row % 64); }
 
 	void close_block()
 	{
@@ -247,15 +247,15 @@ private:
 		return t_.row(k);
 	}
 
-	void take(const tpacket3_hdr &h, std::uint64_t row)
+	// Counts a polled frame at every stage it reaches, in one add.
+	void take(const capture::frame &f, std::uint64_t row)
 	{
 		++st_.polled;
 		if (row == no_row)
 			return;
-		capture::frame f;
-		packet_ring::frame_of(h, f, scratch_.data());
+		mark(row);
 		const bool keyed = row <= t_.overflow_row(); // a flow's slot, or the overflow row
-		std::uint32_t mask = 1u << live_path::poll;
+		std::uint32_t mask = 1u << live_path::kernel_ring | 1u << live_path::poll;
 		mask |= keyed ? 1u << live_path::classify : 1u << live_path::unclassified;
 		spin(k_.cost_ns);
 		if ((sink_.fn == nullptr || sink_.fn(sink_.ctx, id_, f)) && keyed)
@@ -286,13 +286,11 @@ private:
 	packet_ring ring_;
 	basic_napi<sync::single> napi_;
 	poll_group<std::chrono::steady_clock, sync::single> group_;
-	std::vector<std::uint64_t> rows_;   // the open block's rows, frame by frame
 	std::vector<std::uint8_t> scratch_; // a frame with its VLAN tag put back
 	std::vector<std::uint64_t> seen_;   // bit per table row this worker counted at
 	block blk_{nullptr};
 	bool open_ = false;
 	const tpacket3_hdr *next_ = nullptr; // the open block's next frame to poll
-	std::uint32_t at_ = 0;               // its index
 	worker_stats st_;
 };
 

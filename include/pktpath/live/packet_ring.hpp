@@ -282,13 +282,6 @@ public:
 	}
 	// The scratch frame_of() needs: the largest frame a block holds, plus a tag.
 	std::size_t frame_bytes_max() const { return cfg_.block_size + 4; }
-	// The most frames one block can hold (each takes at least its header:
-	// a BPF program may cut a frame to nothing).
-	std::uint32_t frames_per_block_max() const
-	{
-		return cfg_.block_size / static_cast<std::uint32_t>(TPACKET_ALIGN(TPACKET3_HDRLEN));
-	}
-
 	int fd() const { return fd_; }
 	const ring_config &config() const { return cfg_; }
 	const capture::error &err() const { return err_; }
