@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 // Walking a large pcap from the page cache: pktpath's mmap reader against
 // libpcap's pcap_next_ex.  Each pass opens the file, visits every packet and
-// reads its length and ethertype (the bytes a parser touches first).
+// reads its length and ethertype (the bytes a parser touches first).  The
+// same through a pipe (`.../pipe/...`): a thread writes the file into it as
+// `cat file |` would, and pktpath's stream reader or libpcap's
+// pcap_fopen_offline reads the other end.
 //
 // The files are $PKTPATH_BENCH_PCAP / $PKTPATH_BENCH_PCAPNG if set, else
 // generated 256 MiB Ethernet captures (IMIX-like sizes) in the temporary
@@ -9,7 +12,9 @@
 // files, and wall time on a shared machine mostly measures the neighbours.
 #include <benchmark/benchmark.h>
 
+#include <pktpath/capture/mapped_file.hpp>
 #include <pktpath/capture/reader.hpp>
+#include <pktpath/capture/stream_reader.hpp>
 #include <pktpath/capture/writer.hpp>
 
 #include <cstdint>
@@ -17,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -194,6 +200,90 @@ void walk_pktpath(benchmark::State &state, const bench_file &f, std::size_t rele
 	account(state, f, sum);
 }
 
+// A thread writes the file into a pipe, as `cat FILE |` does; the file is
+// mapped once (from the page cache) so the writer costs one copy per byte.
+class pipe_writer {
+public:
+	explicit pipe_writer(const bench_file &f)
+	{
+		pktpath::capture::error err;
+		if (!file_.open(f.path.c_str(), err))
+			die(err.message);
+		if (::pipe(fd_) != 0)
+			die("pipe");
+		thread_ = std::thread([this] {
+			const std::uint8_t *p = file_.data();
+			std::size_t left = file_.size();
+			while (left) {
+				const ssize_t n = ::write(fd_[1], p, left < (1u << 20) ? left : (1u << 20));
+				if (n <= 0)
+					break;
+				p += n;
+				left -= static_cast<std::size_t>(n);
+			}
+			::close(fd_[1]);
+		});
+	}
+	~pipe_writer() { thread_.join(); }
+	int read_end() const { return fd_[0]; }
+
+private:
+	pktpath::capture::mapped_file file_;
+	int fd_[2] = {-1, -1};
+	std::thread thread_;
+};
+
+void pipe_pktpath(benchmark::State &state, const bench_file &f)
+{
+	std::uint64_t sum = 0;
+	for (auto _ : state) {
+		pipe_writer w(f);
+		pktpath::capture::stream_reader r;
+		if (!r.open_fd(w.read_end(), true)) {
+			state.SkipWithError(r.err().message);
+			return;
+		}
+		pktpath::capture::frame fr;
+		while (r.next(fr))
+			sum += fr.caplen + (fr.caplen >= 14 ? (fr.data[12] << 8 | fr.data[13]) : 0);
+		state.counters["buffer_kB"] = static_cast<double>(r.buffer_size()) / 1e3;
+		benchmark::DoNotOptimize(sum);
+	}
+	account(state, f, sum);
+}
+
+#ifdef PKTPATH_HAVE_LIBPCAP
+void pipe_libpcap(benchmark::State &state, const bench_file &f)
+{
+	std::uint64_t sum = 0;
+	char errbuf[PCAP_ERRBUF_SIZE];
+	for (auto _ : state) {
+		pipe_writer w(f);
+		pcap_t *p = pcap_fopen_offline(::fdopen(w.read_end(), "r"), errbuf);
+		if (!p) {
+			state.SkipWithError(errbuf);
+			return;
+		}
+		struct pcap_pkthdr *h;
+		const u_char *d;
+		while (pcap_next_ex(p, &h, &d) == 1)
+			sum += h->caplen + (h->caplen >= 14 ? (d[12] << 8 | d[13]) : 0);
+		pcap_close(p); // closes the FILE and the read end
+		benchmark::DoNotOptimize(sum);
+	}
+	account(state, f, sum);
+}
+#endif
+
+void capture_pktpath_pipe_pcap(benchmark::State &state)
+{
+	pipe_pktpath(state, pcap_file());
+}
+void capture_pktpath_pipe_pcapng(benchmark::State &state)
+{
+	pipe_pktpath(state, pcapng_file());
+}
+
 void capture_pktpath_pcap(benchmark::State &state)
 {
 	walk_pktpath(state, pcap_file(), 0);
@@ -236,6 +326,19 @@ void capture_libpcap_pcapng(benchmark::State &state)
 {
 	walk_libpcap(state, pcapng_file());
 }
+// libpcap on a pipe: pcap_fopen_offline over the read end.
+void pipe_libpcap(benchmark::State &state, const bench_file &f);
+
+void capture_libpcap_pipe_pcap(benchmark::State &state)
+{
+	pipe_libpcap(state, pcap_file());
+}
+void capture_libpcap_pipe_pcapng(benchmark::State &state)
+{
+	pipe_libpcap(state, pcapng_file());
+}
+BENCHMARK(capture_libpcap_pipe_pcap)->Name("capture/libpcap/pipe/pcap")->Unit(benchmark::kMillisecond);
+BENCHMARK(capture_libpcap_pipe_pcapng)->Name("capture/libpcap/pipe/pcapng")->Unit(benchmark::kMillisecond);
 BENCHMARK(capture_libpcap_pcap)->Name("capture/libpcap/pcap_next_ex/pcap")->Unit(benchmark::kMillisecond);
 BENCHMARK(capture_libpcap_pcapng)->Name("capture/libpcap/pcap_next_ex/pcapng")->Unit(benchmark::kMillisecond);
 #endif
@@ -243,6 +346,8 @@ BENCHMARK(capture_libpcap_pcapng)->Name("capture/libpcap/pcap_next_ex/pcapng")->
 BENCHMARK(capture_pktpath_pcap)->Name("capture/pktpath/mmap/pcap")->Unit(benchmark::kMillisecond);
 BENCHMARK(capture_pktpath_pcapng)->Name("capture/pktpath/mmap/pcapng")->Unit(benchmark::kMillisecond);
 BENCHMARK(capture_pktpath_pcap_release)->Name("capture/pktpath/mmap_release_64MB/pcap")->Unit(benchmark::kMillisecond);
+BENCHMARK(capture_pktpath_pipe_pcap)->Name("capture/pktpath/pipe/pcap")->Unit(benchmark::kMillisecond);
+BENCHMARK(capture_pktpath_pipe_pcapng)->Name("capture/pktpath/pipe/pcapng")->Unit(benchmark::kMillisecond);
 
 } // namespace
 
