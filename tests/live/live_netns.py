@@ -157,17 +157,18 @@ def write_rewritten(src, dst, ns):
             f.write(struct.pack("<IIII", sec, frac, len(d), len(d)) + d)
 
 
-def flows_of(flows_bin, path):
+def flows_of(flows_bin, path, *opts):
     """Per frame (status, key) from pktpath-flows: the project's reader and parser."""
-    r = run([flows_bin, path])
+    r = run([flows_bin, path] + list(opts))
     if r.returncode != 0:
         raise RuntimeError("pktpath-flows %s: %s" % (path, r.stderr))
-    return [tuple(line.split("\t")[1:8]) for line in r.stdout.splitlines() if line and not line.startswith("#")]
+    # status, ip version, protocol, addresses, ports and the key's hash (which covers a --vlan id)
+    return [tuple(line.split("\t")[1:]) for line in r.stdout.splitlines() if line and not line.startswith("#")]
 
 
 def key_text(k):
     """A pktpath-flows key as the table export's key fields."""
-    status, ver, proto, src, sport, dst, dport = k
+    status, ver, proto, src, sport, dst, dport = k[:7]
     ports = sport != "-"
     return (int(ver), int(proto), src, int(sport) if ports else 0, dst, int(dport) if ports else 0)
 
@@ -306,8 +307,9 @@ def case_exact(args, ns, work, sent_pcap, per_flow, per_status, loops):
     compare_flows(doc, per_flow, per_status, "exact")
     check(doc["write"]["frames"] == sent, "exact: --write wrote %d frames" % doc["write"]["frames"])
     # The written capture: the same frames as sent, in order, by pktpath-flows and by tcpdump.
-    sent_flows = flows_of(args.flows, sent_pcap) * loops
-    check(flows_of(args.flows, written) == sent_flows, "exact: pktpath-flows reads the --write capture as the sent frames")
+    sent_flows = flows_of(args.flows, sent_pcap, "--vlan") * loops
+    check(flows_of(args.flows, written, "--vlan") == sent_flows,
+          "exact: pktpath-flows --vlan reads the --write capture as the sent frames (keys with their VLAN ids)")
     w, s = tcpdump_frames(written), tcpdump_frames(sent_pcap) * loops
     diff = next((i for i, (a, b) in enumerate(zip(w, s)) if a != b), None)
     check(len(w) == sent and diff is None,
