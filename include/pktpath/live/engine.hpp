@@ -32,10 +32,10 @@
 
 #include "../capture/frame.hpp"
 #include "../flow/key.hpp"
-#include "../flow/parse.hpp"
 #include "../poll/group.hpp"
 #include "../poll/napi.hpp"
 #include "../replay/filter.hpp"
+#include "../replay/model.hpp"
 #include "../ring/backoff.hpp"
 #include "../table/stage_table.hpp"
 #include "../table/stages.hpp"
@@ -73,11 +73,10 @@ struct poll_knobs {
 	}
 };
 
-struct classify_options {
-	unsigned parse_flags = 0;                    // PKTPATH_PARSE_INNER / _SYMMETRIC
-	bool key_vlan = false;                       // keep the outer VLAN id in the flow key
-	const replay::flow_filter *filter = nullptr; // null or empty: every frame counts
-};
+// Frames are classified as the replay classifies them (parse, filter, row),
+// without its RSS hash: the kernel's fanout hash does the steering here.
+using classifier = replay::basic_classifier<table_type>;
+using classify_options = classifier::options;
 
 // The consumer: called for each counted frame the poll takes, on the
 // worker's thread; false: not taken (it is not counted at `deliver`).
@@ -102,8 +101,7 @@ public:
 	    : id_(id),
 	      t_(t),
 	      k_(k),
-	      co_(co),
-	      filter_(co.filter != nullptr && !co.filter->empty() ? co.filter : nullptr),
+	      cls_(t, without_rss(co)),
 	      sink_(sink),
 	      left_(frames_left),
 	      napi_(*this, k.weight),
@@ -229,23 +227,15 @@ private:
 		next_ = nullptr;
 	}
 
+	static classify_options without_rss(classify_options o)
+	{
+		o.rss_hash = false;
+		return o;
+	}
+
 	// The frame's table row: its flow's, its parse status's, or no_row when
 	// the filter does not match.
-	std::uint64_t row_of(const capture::frame &f)
-	{
-		pktpath_parse_result r;
-		pktpath_parse(f.data, f.caplen, f.linktype, co_.parse_flags | PKTPATH_PARSE_VLAN, &r);
-		const bool keyed = pktpath_status_has_key(r.status) != 0;
-		if (keyed && !co_.key_vlan)
-			r.key.vlan = 0;
-		if (filter_ != nullptr && !filter_->match(r))
-			return no_row;
-		if (!keyed)
-			return t_.unclassified_row(r.status);
-		flow_key k;
-		k.assign(r.key);
-		return t_.row(k);
-	}
+	std::uint64_t row_of(const capture::frame &f) { return cls_(f).row; }
 
 	// Counts a polled frame at every stage it reaches, in one add.
 	void take(const capture::frame &f, std::uint64_t row)
@@ -272,13 +262,12 @@ private:
 			cpu_relax();
 	}
 
-	static constexpr std::uint64_t no_row = ~std::uint64_t{0};
+	static constexpr std::uint64_t no_row = replay::frame_desc::no_row;
 
 	unsigned id_;
 	table_type &t_;
 	poll_knobs k_;
-	classify_options co_;
-	const replay::flow_filter *filter_;
+	classifier cls_;
 	frame_sink sink_;
 	std::atomic<std::int64_t> *left_; // frames still to count, shared by the workers; null: no limit
 	bool done_ = false;
