@@ -20,6 +20,8 @@
 #include <pktpath/table/snapshot.hpp>
 #include <pktpath/version.h>
 
+#include "replay_options.hpp" // the options the two tools share
+
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -38,9 +40,9 @@
 namespace {
 
 using namespace pktpath::live;
+using pktpath_replay_cli::out_format;
+using pktpath_replay_cli::parse_u64;
 using steady = std::chrono::steady_clock;
-
-enum class out_format { text, json, csv };
 
 struct options {
 	std::string iface;
@@ -100,23 +102,7 @@ const char usage_text[] =
 
 int usage_error(const char *fmt, const char *arg)
 {
-	std::fprintf(stderr, "pktpath-live: ");
-	std::fprintf(stderr, fmt, arg);
-	std::fprintf(stderr, "\n(pktpath-live --help for the options)\n");
-	return 2;
-}
-
-bool parse_u64(const char *s, std::uint64_t max, std::uint64_t &out)
-{
-	char *end = nullptr;
-	if (s == nullptr || *s == '\0' || *s == '-')
-		return false;
-	errno = 0;
-	const unsigned long long v = std::strtoull(s, &end, 10);
-	if (*end != '\0' || errno != 0 || v > max)
-		return false;
-	out = v;
-	return true;
+	return pktpath_replay_cli::usage_error_of("pktpath-live", fmt, arg);
 }
 
 bool parse_seconds(const char *s, double &out)
@@ -180,7 +166,10 @@ int parse_options(int argc, char **argv, options &o)
 		const std::string a = argv[i];
 		auto value = [&]() -> const char * { return i + 1 < argc ? argv[++i] : nullptr; };
 		std::uint64_t n = 0;
-		auto number = [&](std::uint64_t max) { return parse_u64(value(), max, n); };
+		auto number = [&](std::uint64_t max) {
+			const char *v = value();
+			return v != nullptr && parse_u64(v, max, n);
+		};
 		char why[160];
 		if (a == "-h" || a == "--help") {
 			std::fputs(usage_text, stdout);
@@ -229,19 +218,11 @@ int parse_options(int argc, char **argv, options &o)
 				return usage_error("%s needs a file name", a.c_str());
 			if (!read_bpf(v, o.bpf, why, sizeof why))
 				return usage_error("%s", why);
-		} else if (a == "--proto" || a == "--host" || a == "--src" || a == "--dst" || a == "--port" ||
-			   a == "--sport" || a == "--dport" || a == "--vlan") {
-			const char *v = value();
-			if (v == nullptr)
-				return usage_error("%s needs a value", a.c_str());
-			if (!o.filter.set(a.c_str() + 2, v, why, sizeof why))
-				return usage_error("%s", why);
-		} else if (a == "--vlan-key") {
-			o.key_vlan = true;
-		} else if (a == "--inner") {
-			o.parse_flags |= PKTPATH_PARSE_INNER;
-		} else if (a == "--symmetric") {
-			o.parse_flags |= PKTPATH_PARSE_SYMMETRIC;
+		} else if (const int shared = pktpath_replay_cli::parse_shared_option("pktpath-live", a, value, o);
+			   shared == 2) {
+			return 2;
+		} else if (shared == 1) {
+			continue;
 		} else if (a == "--duration" || a == "--interval") {
 			if (!parse_seconds(value(), a == "--duration" ? o.duration : o.interval))
 				return usage_error("%s: seconds above 0", a.c_str());
@@ -249,27 +230,11 @@ int parse_options(int argc, char **argv, options &o)
 			if (!number(std::uint64_t{1} << 62) || n == 0)
 				return usage_error("%s: frames, at least 1", a.c_str());
 			o.count = n;
-		} else if (a == "--json" || a == "--csv") {
-			if (o.fmt != out_format::text)
-				return usage_error("%s: one of --json and --csv", a.c_str());
-			o.fmt = a == "--json" ? out_format::json : out_format::csv;
-		} else if (a == "--top") {
-			const char *v = value();
-			if (v != nullptr && std::strcmp(v, "all") == 0)
-				o.top = static_cast<std::size_t>(-1);
-			else if (!parse_u64(v, 1u << 30, n))
-				return usage_error("--top: a number or all, not '%s'", v ? v : "");
-			else
-				o.top = static_cast<std::size_t>(n);
-		} else if (a == "--prom" || a == "--write") {
+		} else if (a == "--write") {
 			const char *v = value();
 			if (v == nullptr)
 				return usage_error("%s needs a file name", a.c_str());
-			(a == "--prom" ? o.prom : o.write) = v;
-		} else if (a == "--flows") {
-			if (!number(1u << 28) || n < 16)
-				return usage_error("%s: 16 to 268435456", a.c_str());
-			o.flows = static_cast<std::uint32_t>(n);
+			o.write = v;
 		} else if (a.size() > 1 && a[0] == '-') {
 			return usage_error("unknown option %s", a.c_str());
 		} else if (o.iface.empty()) {

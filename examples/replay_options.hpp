@@ -80,12 +80,18 @@ inline const char usage_text[] =
 	"  --busy-poll          live: idle pollers spin instead of sleeping\n"
 	"exit status: 0 ok, 1 a capture could not be read to the end, 2 usage, 3 an output could not be written\n";
 
+// A usage message from `tool`; returns the exit status 2.
+inline int usage_error_of(const char *tool, const char *fmt, const char *arg)
+{
+	std::fprintf(stderr, "%s: ", tool);
+	std::fprintf(stderr, fmt, arg);
+	std::fprintf(stderr, "\n(%s --help for the options)\n", tool);
+	return 2;
+}
+
 inline int usage_error(const char *fmt, const char *arg)
 {
-	std::fprintf(stderr, "pktpath-replay: ");
-	std::fprintf(stderr, fmt, arg);
-	std::fprintf(stderr, "\n(pktpath-replay --help for the options)\n");
-	return 2;
+	return usage_error_of("pktpath-replay", fmt, arg);
 }
 
 inline bool parse_u64(const char *s, std::uint64_t max, std::uint64_t &out)
@@ -99,6 +105,57 @@ inline bool parse_u64(const char *s, std::uint64_t max, std::uint64_t &out)
 		return false;
 	out = v;
 	return true;
+}
+
+// The options pktpath-replay shares with pktpath-live (examples/live.cpp):
+// flow keys, the flow filter, the report's format and length, the
+// Prometheus file, the table size; Opts has members of the same names.
+// 1 when `a` (with its value, taken by value()) was one of them, 0 when it
+// is not, 2 after a usage message.
+template <class Opts, class Value>
+int parse_shared_option(const char *tool, const std::string &a, Value &&value, Opts &o)
+{
+	std::uint64_t n = 0;
+	if (a == "--vlan-key") {
+		o.key_vlan = true;
+	} else if (a == "--inner") {
+		o.parse_flags |= PKTPATH_PARSE_INNER;
+	} else if (a == "--symmetric") {
+		o.parse_flags |= PKTPATH_PARSE_SYMMETRIC;
+	} else if (a == "--proto" || a == "--host" || a == "--src" || a == "--dst" || a == "--port" || a == "--sport" ||
+		   a == "--dport" || a == "--vlan") {
+		const char *v = value();
+		char why[128];
+		if (v == nullptr)
+			return usage_error_of(tool, "%s needs a value", a.c_str());
+		if (!o.filter.set(a.c_str() + 2, v, why, sizeof why))
+			return usage_error_of(tool, "%s", why);
+	} else if (a == "--json" || a == "--csv") {
+		if (o.fmt != out_format::text)
+			return usage_error_of(tool, "%s: one of --json and --csv", a.c_str());
+		o.fmt = a == "--json" ? out_format::json : out_format::csv;
+	} else if (a == "--top") {
+		const char *v = value();
+		if (v != nullptr && std::strcmp(v, "all") == 0)
+			o.top = static_cast<std::size_t>(-1);
+		else if (v == nullptr || !parse_u64(v, 1u << 30, n))
+			return usage_error_of(tool, "--top: a number or all, not '%s'", v ? v : "");
+		else
+			o.top = static_cast<std::size_t>(n);
+	} else if (a == "--prom") {
+		const char *v = value();
+		if (v == nullptr)
+			return usage_error_of(tool, "%s needs a file name", a.c_str());
+		o.prom = v;
+	} else if (a == "--flows") {
+		const char *v = value();
+		if (v == nullptr || !parse_u64(v, 1u << 28, n) || n < 16)
+			return usage_error_of(tool, "%s: 16 to 268435456", a.c_str());
+		o.flows = static_cast<std::uint32_t>(n);
+	} else {
+		return 0;
+	}
+	return 1;
 }
 
 // -1 when the options are usable; else the exit status: 0 after --help or
@@ -161,41 +218,15 @@ inline int parse_options(int argc, char **argv, options &o)
 				return usage_error("--rate: such as 1Mpps, 250kpps, 100000 or 10Gbps; not '%s'",
 						   v ? v : "");
 			o.timing_set = true;
-		} else if (a == "--vlan-key") {
-			o.key_vlan = true;
-		} else if (a == "--inner") {
-			o.parse_flags |= PKTPATH_PARSE_INNER;
-		} else if (a == "--symmetric") {
-			o.parse_flags |= PKTPATH_PARSE_SYMMETRIC;
-		} else if (a == "--proto" || a == "--host" || a == "--src" || a == "--dst" || a == "--port" ||
-			   a == "--sport" || a == "--dport" || a == "--vlan") {
-			const char *v = value();
-			char why[128];
-			if (v == nullptr)
-				return usage_error("%s needs a value", a.c_str());
-			if (!o.filter.set(a.c_str() + 2, v, why, sizeof why))
-				return usage_error("%s", why);
-		} else if (a == "--json" || a == "--csv") {
-			if (o.fmt != out_format::text)
-				return usage_error("%s: one of --json and --csv", a.c_str());
-			o.fmt = a == "--json" ? out_format::json : out_format::csv;
-		} else if (a == "--top") {
-			const char *v = value();
-			if (v != nullptr && std::strcmp(v, "all") == 0)
-				o.top = static_cast<std::size_t>(-1);
-			else if (v == nullptr || !parse_u64(v, 1u << 30, n))
-				return usage_error("--top: a number or all, not '%s'", v ? v : "");
-			else
-				o.top = static_cast<std::size_t>(n);
-		} else if (a == "--prom" || a == "--dump-drops") {
+		} else if (const int shared = parse_shared_option("pktpath-replay", a, value, o); shared == 2) {
+			return 2;
+		} else if (shared == 1) {
+			continue;
+		} else if (a == "--dump-drops") {
 			const char *v = value();
 			if (v == nullptr)
 				return usage_error("%s needs a file name", a.c_str());
-			(a == "--prom" ? o.prom : o.dump) = v;
-		} else if (a == "--flows") {
-			if (!number(1u << 28, n) || n < 16)
-				return usage_error("%s: 16 to 268435456", a.c_str());
-			o.flows = static_cast<std::uint32_t>(n);
+			o.dump = v;
 		} else if (a == "--progress" || a == "--no-progress") {
 			o.progress = a == "--progress";
 		} else if (a == "--busy-poll") {

@@ -82,22 +82,9 @@ inline outcome summarize(const table_snapshot &s)
 	o.overflow = s.overflow(live_path::kernel_ring).packets;
 	for (unsigned st = 0; st < PKTPATH_STATUS_COUNT && st < s.status_count(); st++)
 		o.by_status[st] = s.unclassified(st, live_path::unclassified).packets;
-	const funnel f = make_funnel(s);
-	for (const funnel_step &step : f.steps) {
-		std::uint64_t out_bytes = 0;
-		unsigned first_to = 0;
-		for (unsigned to = s.stage_count(); to-- > 0;)
-			if (step.to_mask & (1u << to)) {
-				out_bytes += f.totals[to].bytes;
-				first_to = to;
-			}
-		const std::uint64_t lost = step.lost > 0 ? static_cast<std::uint64_t>(step.lost) : 0;
-		const std::uint64_t in_bytes = f.totals[step.from].bytes;
-		o.drops.push_back(replay::drop_site{step.from, step_targets(s, step), lost,
-						    in_bytes > out_bytes ? in_bytes - out_bytes : 0, step.flows_losing,
-						    detail::loss_reason(first_to)});
-		o.lost += lost;
-	}
+	o.drops = replay::drop_sites(s, detail::loss_reason);
+	for (const replay::drop_site &d : o.drops)
+		o.lost += d.frames;
 	return o;
 }
 
