@@ -15,8 +15,11 @@ the --write capture read back by pktpath-flows and by tcpdump -r):
   fanout    2 workers in a PACKET_FANOUT hash group: per flow the counts of
             `exact`, each flow on one worker; with round-robin fanout (lb)
             flows do land on both, so that check can fail;
+  outputs   --interval documents, --count, --prom through promtool;
+  filters   a kernel BPF program (tcpdump -ddd) against tcpdump's own filter
+            on the sent capture; the flow filter polls all, counts its own;
   no_cap    without CAP_NET_RAW: exit 1 and a message that says so;
-  usage     bad options: exit 2.
+  usage     bad options: exit 2; --duration on a quiet link.
 
 Traffic goes only between the two namespaces' own addresses (192.0.2.1 and
 192.0.2.2, 2001:db8::1 and 2001:db8::2, the documentation ranges); nothing
@@ -302,6 +305,7 @@ def case_exact(args, ns, work, sent_pcap, per_flow, per_status, loops):
         return None
     validate(doc, args.schema_doc)
     check(doc["kernel"]["drops"] == 0, "exact: no kernel drop at 20 kpps (tp_drops %d)" % doc["kernel"]["drops"])
+    check(doc["run"]["end"] == "signal", "exact: SIGINT ended the run with the final report")
     check(doc["totals"]["frames"] == sent, "exact: %d frames counted, %d sent (tcpreplay)" % (doc["totals"]["frames"], sent))
     conserves(doc, sent, "exact")
     compare_flows(doc, per_flow, per_status, "exact")
@@ -382,6 +386,39 @@ def case_outputs(args, ns, work, sent_pcap, loops):
           "outputs: the --prom file has the kernel's and the stages' counters")
 
 
+def case_filters(args, ns, work, sent_pcap, per_flow, loops):
+    """A kernel BPF program (tcpdump -ddd udp) keeps the other frames out of the ring, as tcpdump's
+    own filter reads the sent capture; the flow filter (--proto tcp) polls every frame, counts TCP's."""
+    bpf = os.path.join(work, "udp.bpf")
+    r = run(["ip", "netns", "exec", ns.rx, "tcpdump", "-ddd", "-i", ns.rx_if, "udp"])
+    if not check(r.returncode == 0, "filters: tcpdump -ddd udp %s" % r.stderr.strip()):
+        return
+    open(bpf, "w").write(r.stdout)
+    # tcpdump's own filter picks the frames from the sent capture (its text would print a tunnel's
+    # inner packet on a line of its own).
+    picked = os.path.join(work, "udp.pcap")
+    run(["tcpdump", "-r", sent_pcap, "-w", picked, "udp"])
+    want = len(pcap_records(picked)[1]) * loops
+    live = Live(args, ns, ["--bpf-file", bpf], os.path.join(work, "bpf.json"))
+    sent = send(ns, sent_pcap, 20000, loops)
+    time.sleep(0.3)
+    doc = live.stop()
+    if check(doc is not None, "filters: --bpf-file: exit 0 (%s)" % (live.err or "").strip()):
+        check(doc["bpf_instructions"] > 0 and doc["kernel"]["packets"] == want and doc["totals"]["frames"] == want,
+              "filters: the BPF program let %d of %d frames into the ring, counted %d; tcpdump -r -w 'udp' picks %d" %
+              (doc["kernel"]["packets"], sent, doc["totals"]["frames"], want))
+    live = Live(args, ns, ["--proto", "tcp", "--top", "all"], os.path.join(work, "proto.json"))
+    sent = send(ns, sent_pcap, 20000, loops)
+    time.sleep(0.3)
+    doc = live.stop()
+    if check(doc is not None, "filters: --proto tcp: exit 0 (%s)" % (live.err or "").strip()):
+        tcp = sum(n for k, n in per_flow.items() if k[2] == "6")
+        polled = sum(w["polled"] for w in doc["per_worker"])
+        check(polled == sent and doc["totals"]["frames"] == tcp and doc["filter"] is not None,
+              "filters: every frame polled (%d of %d), the TCP ones counted (%d, the capture has %d)" %
+              (polled, sent, doc["totals"]["frames"], tcp))
+
+
 def case_no_cap(args, ns):
     r = run(["ip", "netns", "exec", ns.rx, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
              "--inh-caps=-all", "--bounding-set=-all", args.live, ns.rx_if])
@@ -394,6 +431,10 @@ def case_usage(args, ns):
                        (["--workers", "0", ns.rx_if], "workers"), (["--bogus", ns.rx_if], "unknown option")):
         r = run([args.live] + opts)
         check(r.returncode == 2 and "pktpath-live:" in r.stderr, "usage: %s: exit %d" % (what, r.returncode))
+    r = run(["ip", "netns", "exec", ns.rx, args.live, "--json", "--duration", "0.3", ns.rx_if])
+    doc = json.loads(r.stdout) if r.returncode == 0 else None
+    check(doc is not None and doc["run"]["end"] == "duration" and doc["totals"]["frames"] == 0,
+          "usage: --duration 0.3 on a quiet link: exit %d, the final report, nothing counted" % r.returncode)
     r = run(["ip", "netns", "exec", ns.rx, args.live, "--duration", "0.1", "nosuchdev0"])
     check(r.returncode == 1 and "nosuchdev0" in r.stderr, "usage: no such interface: exit %d, %s" % (r.returncode, r.stderr.strip()))
 
@@ -440,6 +481,8 @@ def main():
             case_fanout(args, ns, work, sent_pcap, per_flow, per_status, loops)
         if only in (None, "outputs"):
             case_outputs(args, ns, work, sent_pcap, loops)
+        if only in (None, "filters"):
+            case_filters(args, ns, work, sent_pcap, per_flow, loops)
         if only in (None, "no_cap"):
             case_no_cap(args, ns)
         if only in (None, "usage"):
