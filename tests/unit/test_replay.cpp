@@ -557,6 +557,26 @@ TEST_CASE("flow filter: protocol, prefixes, ports, VLAN", "[replay]")
 	CHECK_FALSE(f.set("dst", "10.0.0.0/33", why, sizeof why));
 	CHECK_FALSE(f.set("port", "65536", why, sizeof why));
 	CHECK_FALSE(f.set("colour", "red", why, sizeof why));
+	CHECK_FALSE(f.set("proto", "256", why, sizeof why));
+	CHECK_FALSE(f.set("vlan", "4096", why, sizeof why));
+	CHECK(f.text() == "proto 17"); // refused values leave the filter as it was
+
+	// The criteria in flow/filter.h's order, whatever order they were given in.
+	flow_filter all;
+	REQUIRE(all.set("vlan", "7", why, sizeof why));
+	REQUIRE(all.set("dport", "53", why, sizeof why));
+	REQUIRE(all.set("src", "2001:db8::1", why, sizeof why));
+	REQUIRE(all.set("proto", "udp", why, sizeof why));
+	CHECK(all.text() == "proto 17 and src 2001:db8::1/128 and dport 53 and vlan 7");
+	for (unsigned c = 0; c < PKTPATH_FILTER_CRITERIA; c++)
+		CHECK(pktpath_filter_criterion_from_name(pktpath_filter_criterion_name(c)) == static_cast<int>(c));
+	pktpath_flow_filter raw{};
+	const std::uint8_t a4[4] = {10, 0, 0, 0};
+	CHECK(pktpath_flow_filter_set_number(&raw, PKTPATH_FILTER_HOST, 1) == -1);
+	CHECK(pktpath_flow_filter_set_prefix(&raw, PKTPATH_FILTER_PORT, a4, 4, 8) == -1);
+	CHECK(pktpath_flow_filter_set_prefix(&raw, PKTPATH_FILTER_DST, a4, 4, 33) == -1);
+	CHECK(pktpath_flow_filter_set_prefix(&raw, PKTPATH_FILTER_DST, a4, 5, 8) == -1);
+	CHECK(raw.set == 0);
 }
 
 TEST_CASE("the replay's table size follows the captures' size", "[replay]")

@@ -51,7 +51,7 @@
 #include <linux/version.h>
 #include <linux/vmalloc.h>
 
-#include "../flow/parse.h"
+#include "../flow/filter.h"
 #include "../flow/proto.h"
 #include "../table/count.h"
 #include "../table/stages.h"
@@ -102,22 +102,9 @@ struct pktpath_kstats {
 	atomic64_t ns;          /* with timing on: time in the handler for the skbs of this device (local_clock) */
 };
 
-struct pktpath_kprefix {
-	u8 addr[16];
-	u8 ipver; /* 0: unset */
-	u8 len;
-};
-
-/* The control file's flow filter; set == 0 matches every frame. */
-#define PKTPATH_KFILTER_PROTO 0x01u
-#define PKTPATH_KFILTER_PORT 0x02u
-#define PKTPATH_KFILTER_SPORT 0x04u
-#define PKTPATH_KFILTER_DPORT 0x08u
+/* The control file's flow filter (flow/filter.h) and the text it was set from. */
 struct pktpath_kfilter {
-	u32 set;
-	u8 proto;
-	u16 port, sport, dport;
-	struct pktpath_kprefix host, src, dst;
+	struct pktpath_flow_filter f;
 	char text[PKTPATH_KSHIM_FILTER_LEN];
 };
 
@@ -166,43 +153,6 @@ static const char *const pktpath_kdrop_stage_names[PKTPATH_KDROP_STAGES] = {"kfr
 static const u8 pktpath_kdrop_stage_preds[PKTPATH_KDROP_STAGES] = {PKTPATH_TABLE_NO_PRED, PKTPATH_TABLE_NO_PRED};
 
 /* ------------------------------------------------------------ counting */
-
-static inline bool pktpath_kprefix_match(const struct pktpath_kprefix *p, const u8 *addr, unsigned int ipver)
-{
-	unsigned int whole = p->len / 8, rest = p->len % 8;
-
-	if (ipver != p->ipver || memcmp(addr, p->addr, whole))
-		return false;
-	return !rest || !((addr[whole] ^ p->addr[whole]) & (u8)(0xff00u >> rest));
-}
-
-/* The same rules as userspace's flow_filter: every criterion set must hold; no key, no match. */
-static inline bool pktpath_kfilter_match(const struct pktpath_kfilter *f, const struct pktpath_parse_result *r)
-{
-	const struct pktpath_flow_key *k = &r->key;
-	unsigned int v = pktpath_key_ipver(k);
-	bool ports = k->flags & PKTPATH_KEY_PORTS;
-
-	if (!f->set && !f->host.ipver && !f->src.ipver && !f->dst.ipver)
-		return true;
-	if (!pktpath_status_has_key(r->status))
-		return false;
-	if ((f->set & PKTPATH_KFILTER_PROTO) && k->proto != f->proto)
-		return false;
-	if (f->host.ipver && !pktpath_kprefix_match(&f->host, k->src, v) && !pktpath_kprefix_match(&f->host, k->dst, v))
-		return false;
-	if (f->src.ipver && !pktpath_kprefix_match(&f->src, k->src, v))
-		return false;
-	if (f->dst.ipver && !pktpath_kprefix_match(&f->dst, k->dst, v))
-		return false;
-	if ((f->set & PKTPATH_KFILTER_PORT) && !(ports && (k->sport == f->port || k->dport == f->port)))
-		return false;
-	if ((f->set & PKTPATH_KFILTER_SPORT) && !(ports && k->sport == f->sport))
-		return false;
-	if ((f->set & PKTPATH_KFILTER_DPORT) && !(ports && k->dport == f->dport))
-		return false;
-	return true;
-}
 
 /* Packets of one key (or of its parse status, without one) at a table stage; true when it went to overflow. */
 static inline bool pktpath_kshim_add(struct pktpath_table_header *t, const void *key, bool has_key, u32 status,
@@ -253,7 +203,7 @@ static inline int pktpath_kshim_classify(struct pktpath_kshim *s, struct pktpath
 	}
 	/* Probes run with preemption disabled: an RCU-sched read side, which the control file's swap waits for. */
 	f = rcu_dereference_sched(s->filter);
-	if (!pktpath_kfilter_match(f, r)) {
+	if (!pktpath_flow_filter_match(&f->f, r)) {
 		atomic64_add(segs, &st->filtered);
 		return -1;
 	}
@@ -754,29 +704,31 @@ static inline void pktpath_kshim_reset(struct pktpath_kshim *s)
 	WRITE_ONCE(s->enabled, enabled);
 }
 
-static inline int pktpath_kprefix_parse(struct pktpath_kprefix *p, const char *v)
+static inline int pktpath_kprefix_parse(struct pktpath_flow_filter *f, unsigned int c, const char *v)
 {
 	const char *slash = strchr(v, '/'), *end;
 	size_t n = slash ? (size_t)(slash - v) : strlen(v);
-	unsigned int len;
+	unsigned int ipver, len;
+	u8 addr[16];
 
-	memset(p, 0, sizeof(*p));
-	if (in4_pton(v, n, p->addr, -1, &end) && end == v + n)
-		p->ipver = 4;
-	else if (in6_pton(v, n, p->addr, -1, &end) && end == v + n)
-		p->ipver = 6;
+	if (in4_pton(v, n, addr, -1, &end) && end == v + n)
+		ipver = 4;
+	else if (in6_pton(v, n, addr, -1, &end) && end == v + n)
+		ipver = 6;
 	else
 		return -EINVAL;
-	p->len = p->ipver == 4 ? 32 : 128;
-	if (slash) {
-		if (kstrtouint(slash + 1, 10, &len) || len > p->len)
-			return -EINVAL;
-		p->len = len;
-	}
-	return 0;
+	len = ipver == 4 ? 32 : 128;
+	if (slash && kstrtouint(slash + 1, 10, &len))
+		return -EINVAL;
+	return pktpath_flow_filter_set_prefix(f, c, addr, ipver, len) ? -EINVAL : 0;
 }
 
-/* "proto=udp host=192.0.2.0/24 port=53" (space-separated criteria, each at most once) into f. */
+/*
+ * "proto=udp host=192.0.2.0/24 port=53" (space-separated criteria of
+ * flow/filter.h, each at most once) into f.  Not vlan: by the probed stages
+ * the tag is out of the frame's bytes (skb->vlan_tci), where the parser
+ * does not see it.
+ */
 static inline int pktpath_kfilter_parse(struct pktpath_kfilter *f, char *text, char *why, size_t why_len)
 {
 	char *tok;
@@ -785,36 +737,23 @@ static inline int pktpath_kfilter_parse(struct pktpath_kfilter *f, char *text, c
 	strscpy(f->text, text, sizeof(f->text));
 	while ((tok = strsep(&text, " \t"))) {
 		char *v = strchr(tok, '=');
-		int proto, err = -EINVAL;
-		u16 port;
+		int c, err = -EINVAL;
+		u32 n;
 
 		if (!*tok)
 			continue;
 		if (v)
 			*v++ = '\0';
-		if (!v) {
+		c = pktpath_filter_criterion_from_name(tok);
+		if (!v || c < 0 || c == PKTPATH_FILTER_VLAN) {
 			err = -EINVAL;
-		} else if (!strcmp(tok, "proto")) {
-			proto = pktpath_proto_from_name(v);
-			if (proto < 0 && !kstrtou8(v, 10, &f->proto))
-				proto = f->proto;
-			f->proto = (u8)proto;
-			f->set |= PKTPATH_KFILTER_PROTO;
-			err = proto < 0 ? -EINVAL : 0;
-		} else if (!strcmp(tok, "host") || !strcmp(tok, "src") || !strcmp(tok, "dst")) {
-			err = pktpath_kprefix_parse(tok[0] == 'h' ? &f->host : tok[0] == 's' ? &f->src : &f->dst, v);
-		} else if (!strcmp(tok, "port") || !strcmp(tok, "sport") || !strcmp(tok, "dport")) {
-			err = kstrtou16(v, 10, &port);
-			if (tok[0] == 'p') {
-				f->port = port;
-				f->set |= PKTPATH_KFILTER_PORT;
-			} else if (tok[0] == 's') {
-				f->sport = port;
-				f->set |= PKTPATH_KFILTER_SPORT;
-			} else {
-				f->dport = port;
-				f->set |= PKTPATH_KFILTER_DPORT;
-			}
+		} else if (pktpath_filter_criterion_is_prefix(c)) {
+			err = pktpath_kprefix_parse(&f->f, c, v);
+		} else {
+			n = c == PKTPATH_FILTER_PROTO ? (u32)pktpath_proto_from_name(v) : (u32)-1;
+			if (n == (u32)-1 && kstrtou32(v, 10, &n))
+				n = (u32)-1;
+			err = pktpath_flow_filter_set_number(&f->f, c, n) ? -EINVAL : 0;
 		}
 		if (err) {
 			snprintf(why, why_len, "bad filter criterion '%s%s%s'", tok, v ? "=" : "", v ? v : "");

@@ -22,68 +22,49 @@
 #include <arpa/inet.h>
 
 #include "../flow/format.hpp"
-#include "../flow/parse.h"
+#include "../flow/filter.h"
 #include "../flow/proto.h"
 
 namespace pktpath::replay {
 
-// An address prefix of one family: 10.0.0.0/8, 2001:db8::/32, 192.0.2.1 (/32).
-struct prefix {
-	std::uint8_t addr[16] = {};
-	unsigned ipver = 0; // 0: unset
-	unsigned len = 0;   // bits
-
-	// False (prefix unchanged) unless `text` is ADDR or ADDR/LEN.
-	bool parse(const char *text)
-	{
-		char buf[64];
-		const char *slash = std::strchr(text, '/');
-		const std::size_t n = slash ? static_cast<std::size_t>(slash - text) : std::strlen(text);
-		if (n == 0 || n >= sizeof buf)
+// A prefix's text, "10.0.0.0/8"; "192.0.2.1" is /32. False (p unchanged) unless ADDR or ADDR/LEN.
+inline bool parse_prefix(const char *text, pktpath_prefix &p)
+{
+	char buf[64];
+	const char *slash = std::strchr(text, '/');
+	const std::size_t n = slash ? static_cast<std::size_t>(slash - text) : std::strlen(text);
+	if (n == 0 || n >= sizeof buf)
+		return false;
+	std::memcpy(buf, text, n);
+	buf[n] = '\0';
+	pktpath_prefix q{};
+	if (inet_pton(AF_INET, buf, q.addr) == 1)
+		q.ipver = 4;
+	else if (inet_pton(AF_INET6, buf, q.addr) == 1)
+		q.ipver = 6;
+	else
+		return false;
+	const unsigned max = q.ipver == 4 ? 32 : 128;
+	q.len = static_cast<std::uint8_t>(max);
+	if (slash) {
+		char *end = nullptr;
+		const unsigned long l = std::strtoul(slash + 1, &end, 10);
+		if (slash[1] == '\0' || *end != '\0' || l > max)
 			return false;
-		std::memcpy(buf, text, n);
-		buf[n] = '\0';
-		prefix p;
-		if (inet_pton(AF_INET, buf, p.addr) == 1)
-			p.ipver = 4;
-		else if (inet_pton(AF_INET6, buf, p.addr) == 1)
-			p.ipver = 6;
-		else
-			return false;
-		const unsigned max = p.ipver == 4 ? 32 : 128;
-		p.len = max;
-		if (slash) {
-			char *end = nullptr;
-			const unsigned long l = std::strtoul(slash + 1, &end, 10);
-			if (slash[1] == '\0' || *end != '\0' || l > max)
-				return false;
-			p.len = static_cast<unsigned>(l);
-		}
-		*this = p;
-		return true;
+		q.len = static_cast<std::uint8_t>(l);
 	}
+	p = q;
+	return true;
+}
 
-	bool match(const std::uint8_t *a, unsigned v) const
-	{
-		if (v != ipver)
-			return false;
-		const unsigned whole = len / 8, rest = len % 8;
-		if (std::memcmp(a, addr, whole) != 0)
-			return false;
-		if (rest == 0)
-			return true;
-		const std::uint8_t mask = static_cast<std::uint8_t>(0xff00u >> rest);
-		return ((a[whole] ^ addr[whole]) & mask) == 0;
-	}
+inline std::string prefix_text(const pktpath_prefix &p)
+{
+	char a[addr_text_max];
+	format_addr(p.addr, p.ipver, a);
+	return std::string(a) + "/" + std::to_string(p.len);
+}
 
-	std::string text() const
-	{
-		char a[addr_text_max];
-		format_addr(addr, ipver, a);
-		return std::string(a) + "/" + std::to_string(len);
-	}
-};
-
+// flow/filter.h's filter, set from text.
 class flow_filter {
 public:
 	// Criteria: "proto" (a name of flow/proto.h such as tcp, udp, icmp6, or a number),
@@ -91,114 +72,83 @@ public:
 	// False with a message in why[why_len] for an unknown criterion or value.
 	bool set(const char *what, const char *value, char *why, std::size_t why_len)
 	{
-		const std::string w = what;
-		bool ok = false;
-		if (w == "proto")
-			ok = parse_proto(value, proto_);
-		else if (w == "host")
-			ok = host_.parse(value);
-		else if (w == "src")
-			ok = src_.parse(value);
-		else if (w == "dst")
-			ok = dst_.parse(value);
-		else if (w == "port")
-			ok = parse_num(value, 65535, port_);
-		else if (w == "sport")
-			ok = parse_num(value, 65535, sport_);
-		else if (w == "dport")
-			ok = parse_num(value, 65535, dport_);
-		else if (w == "vlan")
-			ok = parse_num(value, 4095, vlan_);
-		else {
+		const int c = pktpath_filter_criterion_from_name(what);
+		if (c < 0) {
 			std::snprintf(why, why_len, "unknown filter criterion '%s'", what);
 			return false;
+		}
+		const unsigned crit = static_cast<unsigned>(c);
+		bool ok;
+		if (pktpath_filter_criterion_is_prefix(crit)) {
+			pktpath_prefix p;
+			ok = parse_prefix(value, p) &&
+			     pktpath_flow_filter_set_prefix(&f_, crit, p.addr, p.ipver, p.len) == 0;
+		} else {
+			const int proto = crit == PKTPATH_FILTER_PROTO ? pktpath_proto_from_name(value) : -1;
+			std::uint32_t v = 0;
+			ok = (proto >= 0 ? (v = static_cast<std::uint32_t>(proto), true) : parse_num(value, v)) &&
+			     pktpath_flow_filter_set_number(&f_, crit, v) == 0;
 		}
 		if (!ok)
 			std::snprintf(why, why_len, "bad %s '%s'", what, value);
 		return ok;
 	}
 
-	bool empty() const
-	{
-		return proto_ < 0 && !host_.ipver && !src_.ipver && !dst_.ipver && port_ < 0 && sport_ < 0 &&
-		       dport_ < 0 && vlan_ < 0;
-	}
+	bool empty() const { return f_.set == 0; }
 
-	bool match(const pktpath_parse_result &r) const
-	{
-		if (!pktpath_status_has_key(r.status))
-			return empty();
-		const pktpath_flow_key &k = r.key;
-		const unsigned v = pktpath_key_ipver(&k);
-		const bool ports = (k.flags & PKTPATH_KEY_PORTS) != 0;
-		if (proto_ >= 0 && k.proto != proto_)
-			return false;
-		if (host_.ipver && !host_.match(k.src, v) && !host_.match(k.dst, v))
-			return false;
-		if (src_.ipver && !src_.match(k.src, v))
-			return false;
-		if (dst_.ipver && !dst_.match(k.dst, v))
-			return false;
-		if (port_ >= 0 && !(ports && (k.sport == port_ || k.dport == port_)))
-			return false;
-		if (sport_ >= 0 && !(ports && k.sport == sport_))
-			return false;
-		if (dport_ >= 0 && !(ports && k.dport == dport_))
-			return false;
-		// The parser sets key.vlan under PKTPATH_PARSE_VLAN; the info bit tells a tag with id 0 from none.
-		if (vlan_ >= 0 && !((r.info & PKTPATH_INFO_VLAN) && k.vlan == vlan_))
-			return false;
-		return true;
-	}
+	bool match(const pktpath_parse_result &r) const { return pktpath_flow_filter_match(&f_, &r) != 0; }
+
+	const pktpath_flow_filter &c_filter() const { return f_; }
 
 	// "proto 17 and dst 10.0.0.0/8 and port 53", or "" when empty.
 	std::string text() const
 	{
 		std::string t;
-		auto add = [&t](const std::string &s) { t += (t.empty() ? "" : " and ") + s; };
-		if (proto_ >= 0)
-			add("proto " + std::to_string(proto_));
-		if (host_.ipver)
-			add("host " + host_.text());
-		if (src_.ipver)
-			add("src " + src_.text());
-		if (dst_.ipver)
-			add("dst " + dst_.text());
-		if (port_ >= 0)
-			add("port " + std::to_string(port_));
-		if (sport_ >= 0)
-			add("sport " + std::to_string(sport_));
-		if (dport_ >= 0)
-			add("dport " + std::to_string(dport_));
-		if (vlan_ >= 0)
-			add("vlan " + std::to_string(vlan_));
+		for (unsigned c = 0; c < PKTPATH_FILTER_CRITERIA; c++) {
+			if (!pktpath_filter_has(&f_, c))
+				continue;
+			t += t.empty() ? "" : " and ";
+			t += pktpath_filter_criterion_name(c);
+			t += ' ';
+			t += pktpath_filter_criterion_is_prefix(c) ? prefix_text(prefix_of(c))
+								   : std::to_string(number_of(c));
+		}
 		return t;
 	}
 
 private:
-	static bool parse_num(const char *s, long max, int &out)
+	static bool parse_num(const char *s, std::uint32_t &out)
 	{
 		char *end = nullptr;
 		const long v = std::strtol(s, &end, 10);
-		if (*s == '\0' || *end != '\0' || v < 0 || v > max)
+		if (*s == '\0' || *end != '\0' || v < 0 || v > 65535)
 			return false;
-		out = static_cast<int>(v);
+		out = static_cast<std::uint32_t>(v);
 		return true;
 	}
 
-	static bool parse_proto(const char *s, int &out)
+	const pktpath_prefix &prefix_of(unsigned c) const
 	{
-		const int n = pktpath_proto_from_name(s);
-		if (n < 0)
-			return parse_num(s, 255, out);
-		out = n;
-		return true;
+		return c == PKTPATH_FILTER_HOST ? f_.host : c == PKTPATH_FILTER_SRC ? f_.src : f_.dst;
 	}
 
-	int proto_ = -1;
-	prefix host_, src_, dst_;
-	int port_ = -1, sport_ = -1, dport_ = -1;
-	int vlan_ = -1;
+	unsigned number_of(unsigned c) const
+	{
+		switch (c) {
+		case PKTPATH_FILTER_PROTO:
+			return f_.proto;
+		case PKTPATH_FILTER_PORT:
+			return f_.port;
+		case PKTPATH_FILTER_SPORT:
+			return f_.sport;
+		case PKTPATH_FILTER_DPORT:
+			return f_.dport;
+		default:
+			return f_.vlan;
+		}
+	}
+
+	pktpath_flow_filter f_{};
 };
 
 } // namespace pktpath::replay
