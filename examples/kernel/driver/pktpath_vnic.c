@@ -11,7 +11,8 @@
  *            skbs, eth_type_trans, napi_gro_receive
  *
  * Counted per flow at ring_enqueue, ring_full, napi_poll and to_stack, and
- * by the shim's probes at the stack's L3 entry (stage set driver_rx).
+ * by the shim's probes at the stack's L3 entry (stage set driver_rx); the
+ * drop table has the device's skbs the kernel freed, by drop reason.
  * /proc/pktpath_vnic/ holds the shim's files (pktpath-kstat --dir reads
  * them), `driver` (the ring's and the poll's figures) and `wire`.
  *

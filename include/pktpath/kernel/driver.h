@@ -13,7 +13,8 @@
  *
  * The stage set's stages without probe points (table/stages.h) are the
  * driver's; the others (driver_rx: the stack's L3 entry points) are probed
- * by the shim on the driver's device alone.  Counting takes no lock and
+ * by the shim on the driver's device alone, and the drop table holds the
+ * skbs received on that device that the kernel freed, by drop reason.  Counting takes no lock and
  * allocates nothing: call it from any context, hard IRQ included.  A frame
  * not counted is still accounted for in the status file (disabled,
  * filtered, copy_failed), as for the shim's probes.
@@ -38,17 +39,18 @@ struct pktpath_kdrv_buf {
 };
 
 /*
- * A table of `flows` slots (a power of two) for stage set `set`, counting
- * from now on; its probed stages attach at export.  0, or a negative errno
- * with a message in why.
+ * A flow table and a drop table of `flows` slots each (a power of two) for
+ * stage set `set`, counting from now on; its probes and the free
+ * tracepoints attach at export.  0, or a negative errno with a message in why.
  */
 static inline int pktpath_kdrv_create(struct pktpath_kdrv *d, const char *set, u32 flows, char *why, size_t why_len)
 {
 	const struct pktpath_kshim_params p = {
 		.set = set,
 		.capacity = flows,
-		.drop_capacity = 1, /* no free tracepoints: the drop table stays empty */
+		.drop_capacity = flows,
 		.enabled = true,
+		.frees = true,
 	};
 	u32 i;
 
@@ -62,7 +64,7 @@ static inline int pktpath_kdrv_create(struct pktpath_kdrv *d, const char *set, u
 	return 0;
 }
 
-/* Attaches the probed stages to ifindex's frames and makes /proc/NAME (procfs.h's files); 0 or -ENOMEM. */
+/* Attaches the probes and free tracepoints to ifindex's frames, makes /proc/NAME (procfs.h); 0 or -ENOMEM. */
 static inline int pktpath_kdrv_export(struct pktpath_kdrv *d, const char *name, int ifindex)
 {
 	WRITE_ONCE(d->shim->ifindex, ifindex);

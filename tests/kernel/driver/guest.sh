@@ -43,11 +43,17 @@ phase() {
 	up || return 1
 }
 
-# drained: nothing left on the wire or in the ring (at most 20 s), then the stack's last batch.
+# Fragments whose datagram never completes are freed (FRAG_REASM_TIMEOUT)
+# after ipfrag_time seconds: 1 s, so every frame is freed before a phase
+# reads its counts.
+echo 1 >/proc/sys/net/ipv4/ipfrag_time
+echo 1 >/proc/sys/net/ipv6/ip6frag_time
+
+# drained: nothing left on the wire or in the ring (at most 20 s), then the stack's last frees.
 drained() {
 	pp_wait 20 sh -c "grep -q '^wire .* count=0 ' $P/driver && grep -q '^ring .* count=0 ' $P/driver"
 	_rc=$?
-	sleep 1
+	sleep 3
 	return $_rc
 }
 

@@ -66,11 +66,12 @@ kd_kv() { tr ' ' '\n' <"$1" | sed -n "s/^$2=//p" | head -n1; }
 kd_drv() { sed -n "s/^$2 .*[ ]$3=\([0-9]*\).*/\1/p" "$KD_RES/$1/driver"; }
 kd_check() { python3 "$KD_DIR/checks.py" "$@"; }
 
-# kd_assert DESC ARGS...: one assertion made by checks.py (its output is shown on failure).
+# kd_assert DESC [SCRIPT] ARGS...: one assertion made by checks.py, or SCRIPT (its output is shown on failure).
 kd_assert() {
-	local desc=$1 out
+	local desc=$1 out script=$KD_DIR/checks.py
 	shift
-	if out=$(kd_check "$@" 2>&1); then
+	case "$1" in *.py) script=$1 && shift ;; esac
+	if out=$(python3 "$script" "$@" 2>&1); then
 		kh_pass "$desc: $(tail -n1 <<<"$out")"
 	else
 		kh_fail "$desc"
@@ -98,6 +99,9 @@ scenario_check() {
 			"sent=$(kd_kv "$res/$p/inject.txt" sent) errors=$(kd_kv "$res/$p/inject.txt" errors)"
 		kh_assert_eq "$k: $p: frames the wire took" "$((KD_PASSES * KD_FRAMES))" "$(kd_drv "$p" wire frames)"
 		kh_assert_eq "$k: $p: rmmod exit code" 0 "$(cat "$res/$p/rmmod.rc")"
+		# tests/kernel/kmod's check, on the drop table: every skb the driver made was freed, consumed or with a reason.
+		kd_assert "$k: $p: per flow, frames at ring_enqueue = dropped with a reason + consumed" \
+			"$KH_LIB_DIR/kmod/checks.py" conserve "$res/$p/kstat.json"
 	done
 
 	# Steady: below the ring's capacity, every frame counted alike at every driver stage, per flow as injected.
