@@ -104,6 +104,10 @@ scenario_check() {
 			"$KH_LIB_DIR/kmod/checks.py" conserve "$res/$p/kstat.json"
 	done
 
+	kd_assert "$k: pktpath-kstat --json of both phases against docs/schema/pktpath-kstat-1.schema.json" \
+		"$KH_LIB_DIR/kmod/checks.py" schema "$KH_REPO/docs/schema/pktpath-kstat-1.schema.json" \
+		"$res"/{steady,burst}/kstat.json
+
 	# Steady: below the ring's capacity, every frame counted alike at every driver stage, per flow as injected.
 	sent=$((KD_PASSES * KD_FRAMES))
 	t=$(kd_check totals "$res/steady/kstat.json")
