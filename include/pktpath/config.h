@@ -75,7 +75,9 @@
  *   PKTPATH_STORE_RELEASE(p, v)        *p = v, earlier accesses ordered before it
  *   PKTPATH_LOAD_RELAXED(p), PKTPATH_STORE_RELAXED(p, v)   single-copy atomic, unordered
  *   PKTPATH_CAS_ACQUIRE(p, oldp, v)    *p == *oldp ? (*p = v, 1) : (*oldp = *p, 0), acquire either way
+ *   PKTPATH_CAS_ACQ_REL(p, oldp, v)    the same, acquire and release on success, acquire on failure
  *   PKTPATH_FETCH_ADD_RELEASE(p, v)    *p += v atomically (p: a uint64_t), release
+ *   PKTPATH_FETCH_ADD_RELAXED(p, v)    the same, unordered (a statistic)
  *   PKTPATH_EXCHANGE(p, v)             *p = v atomically, returning the old *p (a uint64_t), fully ordered
  */
 #if defined(__KERNEL__)
@@ -92,7 +94,16 @@
 			smp_acquire__after_ctrl_dep();           \
 		ok_;                                             \
 	})
+/* A failed try_cmpxchg is not ordered either: the same fence. */
+#define PKTPATH_CAS_ACQ_REL(p, oldp, v)                  \
+	({                                               \
+		int ok_ = try_cmpxchg((p), (oldp), (v)); \
+		if (!ok_)                                \
+			smp_acquire__after_ctrl_dep();   \
+		ok_;                                     \
+	})
 #define PKTPATH_FETCH_ADD_RELEASE(p, v) ((void)atomic64_fetch_add_release((s64)(v), (atomic64_t *)(void *)(p)))
+#define PKTPATH_FETCH_ADD_RELAXED(p, v) atomic64_add((s64)(v), (atomic64_t *)(void *)(p))
 #define PKTPATH_EXCHANGE(p, v) ((uint64_t)atomic64_xchg((atomic64_t *)(void *)(p), (s64)(v)))
 #else
 #define PKTPATH_LOAD_ACQUIRE(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -101,7 +112,10 @@
 #define PKTPATH_STORE_RELAXED(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define PKTPATH_CAS_ACQUIRE(p, oldp, v) \
 	__atomic_compare_exchange_n((p), (oldp), (v), 0, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)
+#define PKTPATH_CAS_ACQ_REL(p, oldp, v) \
+	__atomic_compare_exchange_n((p), (oldp), (v), 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
 #define PKTPATH_FETCH_ADD_RELEASE(p, v) ((void)__atomic_fetch_add((p), (v), __ATOMIC_RELEASE))
+#define PKTPATH_FETCH_ADD_RELAXED(p, v) ((void)__atomic_fetch_add((p), (v), __ATOMIC_RELAXED))
 #define PKTPATH_EXCHANGE(p, v) __atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
 #endif
 

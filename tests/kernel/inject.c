@@ -7,7 +7,12 @@
  * gcc -static and run inside the test guest.
  *
  *   pktpath-inject [-r FRAMES_PER_S] [-n PASSES] [-c MAX_FRAMES] IFACE FILE
+ *   pktpath-inject -w [-r FRAMES_PER_S] [-n PASSES] [-c MAX_FRAMES] PATH FILE
  *
+ * -w writes each frame with one write() to PATH (a virtual device's wire
+ *    file, examples/kernel/driver) instead of sending it; a failed open or
+ *    write counts in "errors", and PATH is opened again for the next frame
+ *    (the device may have been reloaded).
  * -r paces the frames at that rate (absolute deadlines, so a late frame does
  *    not delay the rest); 0 or absent sends as fast as the socket takes them.
  *    Measured under TCG (6.1 and 6.12, 1 or 2 vCPUs, 60-byte frames): the
@@ -155,9 +160,46 @@ static long load(const char *path, uint8_t **buf, struct rec **recs)
 	return count;
 }
 
+/* An AF_PACKET socket bound to IFACE for sending, or -1 (the reason on stderr). */
+static int packet_socket(const char *iface)
+{
+	unsigned ifindex = if_nametoindex(iface);
+	struct sockaddr_ll sll;
+	int fd;
+
+	if (!ifindex) {
+		fprintf(stderr, "pktpath-inject: no interface %s\n", iface);
+		return -1;
+	}
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fprintf(stderr, "pktpath-inject: socket: %s\n", strerror(errno));
+		return -1;
+	}
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = (int)ifindex;
+	sll.sll_protocol = 0; /* send only: no receive hook */
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) != 0) {
+		fprintf(stderr, "pktpath-inject: bind %s: %s\n", iface, strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
+/* One frame out: a write to the wire file (fd -1: it could not be opened) or a send on the socket. */
+static ssize_t put(int fd, int to_path, const struct rec *r)
+{
+	if (fd < 0) {
+		errno = ENODEV;
+		return -1;
+	}
+	return to_path ? write(fd, r->data, r->len) : send(fd, r->data, r->len, 0);
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: pktpath-inject [-r FRAMES_PER_S] [-n PASSES] [-c MAX_FRAMES] IFACE FILE\n");
+	fprintf(stderr, "usage: pktpath-inject [-w] [-r FRAMES_PER_S] [-n PASSES] [-c MAX_FRAMES] IFACE|PATH FILE\n");
 	return 2;
 }
 
@@ -166,16 +208,18 @@ int main(int argc, char **argv)
 	double rate = 0;
 	unsigned long passes = 1, max = 0;
 	unsigned long long sent = 0, errors = 0, retries = 0, bytes = 0, i = 0;
-	struct sockaddr_ll sll;
 	struct rec *recs;
 	uint8_t *buf;
 	int opt, fd, first_errno = 0;
 	long count;
-	unsigned ifindex;
 	uint64_t t0, t1, gap = 0;
+	int to_path = 0;
 
-	while ((opt = getopt(argc, argv, "r:n:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "wr:n:c:")) != -1) {
 		switch (opt) {
+		case 'w':
+			to_path = 1;
+			break;
 		case 'r':
 			rate = strtod(optarg, NULL);
 			break;
@@ -191,27 +235,19 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind != 2 || rate < 0)
 		return usage();
-	ifindex = if_nametoindex(argv[optind]);
-	if (!ifindex) {
-		fprintf(stderr, "pktpath-inject: no interface %s\n", argv[optind]);
-		return 2;
-	}
-	count = load(argv[optind + 1], &buf, &recs);
-	if (count < 0)
-		return 2;
-
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		fprintf(stderr, "pktpath-inject: socket: %s\n", strerror(errno));
-		return 2;
-	}
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_ifindex = (int)ifindex;
-	sll.sll_protocol = 0; /* send only: no receive hook */
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) != 0) {
-		fprintf(stderr, "pktpath-inject: bind %s: %s\n", argv[optind], strerror(errno));
-		return 2;
+	if (to_path) {
+		count = load(argv[optind + 1], &buf, &recs);
+		if (count < 0)
+			return 2;
+		/* Not there yet is a failed write like any other: the device may come. */
+		fd = open(argv[optind], O_WRONLY | O_CLOEXEC);
+	} else {
+		fd = packet_socket(argv[optind]);
+		if (fd < 0)
+			return 2;
+		count = load(argv[optind + 1], &buf, &recs);
+		if (count < 0)
+			return 2;
 	}
 
 	if (rate > 0)
@@ -227,7 +263,7 @@ int main(int argc, char **argv)
 			if (gap)
 				sleep_until(t0 + i * gap);
 			for (;;) {
-				ssize_t w = send(fd, r->data, r->len, 0);
+				ssize_t w = put(fd, to_path, r);
 
 				if (w == (ssize_t)r->len) {
 					sent++;
@@ -245,6 +281,11 @@ int main(int argc, char **argv)
 				if (!first_errno)
 					first_errno = w < 0 ? errno : EIO;
 				errors++;
+				if (to_path) {
+					if (fd >= 0)
+						close(fd);
+					fd = open(argv[optind], O_WRONLY | O_CLOEXEC);
+				}
 				break;
 			}
 		}
@@ -257,7 +298,8 @@ done:
 	printf("sent=%llu errors=%llu retries=%llu bytes=%llu file_frames=%ld elapsed_ns=%llu frames_per_s=%.0f\n",
 	       sent, errors, retries, bytes, count, (unsigned long long)(t1 - t0),
 	       t1 > t0 ? (double)sent * 1e9 / (double)(t1 - t0) : 0.0);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	free(recs);
 	free(buf);
 	return errors ? 1 : 0;

@@ -858,3 +858,31 @@ TEST_CASE("the C add_stages call: as add() per stage, range checks", "[table][st
 	cxx.add_stages(last, 7, 1, 1);
 	CHECK(std::memcmp(c.get(), cxx.data(), cxx.size()) == 0);
 }
+
+// A module looks a stage set up by name (C); C++ makes a type of the same list: both agree.
+template <class Set>
+static void check_c_set(const char *name)
+{
+	const pktpath_stage_set *c = pktpath_stage_set_find(name);
+	REQUIRE(c != nullptr);
+	REQUIRE(c->count == pktpath::stage_count_v<Set>);
+	for (unsigned i = 0; i < c->count; i++) {
+		CHECK(std::string(c->stages[i].name) == Set::stages[i].name);
+		CHECK(c->stages[i].pred == Set::stages[i].pred);
+	}
+}
+
+TEST_CASE("the C stage sets by name are the C++ stage sets", "[table][stages]")
+{
+	static_assert(pktpath::valid_stage_set<pktpath::driver_rx>(), "driver_rx: a valid image stage set");
+	check_c_set<pktpath::linux_rx>("linux_rx");
+	check_c_set<pktpath::kernel_rx>("kernel_rx");
+	check_c_set<pktpath::driver_rx>("driver_rx");
+	CHECK(pktpath_stage_set_find("no_such_set") == nullptr);
+	// The driver's stages have no probe points; ring_full is a second root (refused frames are not enqueued).
+	const pktpath_stage_set *d = pktpath_stage_set_find("driver_rx");
+	CHECK(std::string(d->stages[pktpath::driver_rx::ring_full].probes).empty());
+	CHECK(d->stages[pktpath::driver_rx::ring_full].pred == -1);
+	CHECK(d->stages[pktpath::driver_rx::napi_poll].pred == static_cast<int>(pktpath::driver_rx::ring_enqueue));
+	CHECK(std::string(d->stages[pktpath::driver_rx::ip_rcv].probes) == PKTPATH_PROBES_IP_RCV);
+}

@@ -187,27 +187,49 @@ static inline void pktpath_kshim_locate(struct pktpath_kshim *s, u32 reason, voi
 	atomic64_add(segs, &s->loc_other[pktpath_kreason_row(reason)]);
 }
 
+/* The checks around the parse, in the order the stats report them: counting enabled, then the flow filter. */
+static inline int pktpath_kshim_enabled(struct pktpath_kshim *s, struct pktpath_kstats *st, u32 segs)
+{
+	if (!READ_ONCE(s->enabled)) {
+		atomic64_add(segs, &st->disabled);
+		return 0;
+	}
+	return 1;
+}
+
+static inline int pktpath_kshim_admit(struct pktpath_kshim *s, struct pktpath_kstats *st, u32 segs,
+				      const struct pktpath_parse_result *r)
+{
+	/* Probes run with preemption disabled: an RCU-sched read side, which the control file's swap waits for. */
+	const struct pktpath_kfilter *f = rcu_dereference_sched(s->filter);
+
+	if (!pktpath_flow_filter_match(&f->f, r)) {
+		atomic64_add(segs, &st->filtered);
+		return 0;
+	}
+	return 1;
+}
+
+/* A parsed frame into the flow table at a stage, with its stage's figures. */
+static inline void pktpath_kshim_record(struct pktpath_kshim *s, struct pktpath_kstats *st, u32 stage,
+					const struct pktpath_parse_result *r, u32 segs, u32 bytes)
+{
+	if (pktpath_kshim_add(s->image, &r->key, pktpath_status_has_key(r->status), r->status, stage, segs, bytes))
+		atomic64_add(segs, &st->overflow);
+	atomic64_add(segs, &st->counted);
+}
+
 /* A frame's way into the tables: the checks every probe makes, in the order its stats report them. */
 static inline int pktpath_kshim_classify(struct pktpath_kshim *s, struct pktpath_kstats *st, const struct sk_buff *skb,
 					 int layer, u32 segs, struct pktpath_parse_result *r, u32 *bytes)
 {
-	const struct pktpath_kfilter *f;
-
-	if (!READ_ONCE(s->enabled)) {
-		atomic64_add(segs, &st->disabled);
+	if (!pktpath_kshim_enabled(s, st, segs))
 		return -1;
-	}
 	if (pktpath_kskb_parse(skb, layer, r, bytes)) {
 		atomic64_add(segs, &st->copy_failed);
 		return -1;
 	}
-	/* Probes run with preemption disabled: an RCU-sched read side, which the control file's swap waits for. */
-	f = rcu_dereference_sched(s->filter);
-	if (!pktpath_flow_filter_match(&f->f, r)) {
-		atomic64_add(segs, &st->filtered);
-		return -1;
-	}
-	return 0;
+	return pktpath_kshim_admit(s, st, segs, r) ? 0 : -1;
 }
 
 static inline void pktpath_kshim_count(struct pktpath_kpoint *pt, const struct sk_buff *skb,
@@ -229,12 +251,8 @@ static inline void pktpath_kshim_count(struct pktpath_kpoint *pt, const struct s
 	}
 	t0 = s->timing ? local_clock() : 0;
 	segs = pktpath_kskb_segs(skb);
-	if (!pktpath_kshim_classify(s, st, skb, pt->layer, segs, &r, &bytes)) {
-		if (pktpath_kshim_add(s->image, &r.key, pktpath_status_has_key(r.status), r.status, pt->stage, segs,
-				      bytes))
-			atomic64_add(segs, &st->overflow);
-		atomic64_add(segs, &st->counted);
-	}
+	if (!pktpath_kshim_classify(s, st, skb, pt->layer, segs, &r, &bytes))
+		pktpath_kshim_record(s, st, pt->stage, &r, segs, bytes);
 	if (t0)
 		atomic64_add(local_clock() - t0, &st->ns);
 }

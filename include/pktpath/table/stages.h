@@ -19,12 +19,16 @@
 #include "../config.h"
 #include "image.h"
 
+/* The L3 entry points, single skbs and lists (what GRO hands on). */
+#define PKTPATH_PROBES_IP_RCV "ip_rcv@0+ip_list_rcv@l0"
+#define PKTPATH_PROBES_IPV6_RCV "ipv6_rcv@0+ipv6_list_rcv@l0"
+
 /* The Linux receive path as far as the socket layer, IPv4 only; the two L4 handlers are alternatives. */
 #define PKTPATH_STAGES_LINUX_RX(ROOT, STAGE, p)                                                              \
 	ROOT(p, eth_type_trans, 2, "eth_type_trans@0,d1")                                                    \
 	STAGE(p, napi_gro_receive, eth_type_trans, 2, "tp:napi_gro_receive_entry")                           \
 	STAGE(p, netif_receive_skb, napi_gro_receive, 2, "tp:netif_receive_skb|__netif_receive_skb_core@p0") \
-	STAGE(p, ip_rcv, netif_receive_skb, 3, "ip_rcv@0+ip_list_rcv@l0")                                    \
+	STAGE(p, ip_rcv, netif_receive_skb, 3, PKTPATH_PROBES_IP_RCV)                                        \
 	STAGE(p, tcp_v4_rcv, ip_rcv, 3, "tcp_v4_rcv@0")                                                      \
 	STAGE(p, udp_rcv, ip_rcv, 3, "udp_rcv@0")
 
@@ -33,11 +37,27 @@
  * IPv6 twin.  On Debian's 6.1, NIC traffic through GRO reaches only the list
  * entry points (ip_list_rcv, ipv6_list_rcv), so each L3 stage has both.
  */
-#define PKTPATH_STAGES_KERNEL_RX(ROOT, STAGE, p)                                \
-	PKTPATH_STAGES_LINUX_RX(ROOT, STAGE, p)                                 \
-	STAGE(p, ipv6_rcv, netif_receive_skb, 3, "ipv6_rcv@0+ipv6_list_rcv@l0") \
-	STAGE(p, tcp_v6_rcv, ipv6_rcv, 3, "tcp_v6_rcv@0")                       \
+#define PKTPATH_STAGES_KERNEL_RX(ROOT, STAGE, p)                          \
+	PKTPATH_STAGES_LINUX_RX(ROOT, STAGE, p)                           \
+	STAGE(p, ipv6_rcv, netif_receive_skb, 3, PKTPATH_PROBES_IPV6_RCV) \
+	STAGE(p, tcp_v6_rcv, ipv6_rcv, 3, "tcp_v6_rcv@0")                 \
 	STAGE(p, udpv6_rcv, ipv6_rcv, 3, "udpv6_rcv@0")
+
+/*
+ * A driver's own receive path (kernel/driver.h): stages without probe
+ * points are the ones the driver counts itself.  ring_enqueue: frames its
+ * hardware put into the RX ring; ring_full: frames it refused because the
+ * ring was full (a second root: offered = ring_enqueue + ring_full);
+ * napi_poll: frames its poll took from the ring; to_stack: skbs it handed to
+ * napi_gro_receive; then the stack's L3 entry points, probed on its device.
+ */
+#define PKTPATH_STAGES_DRIVER_RX(ROOT, STAGE, p)             \
+	ROOT(p, ring_enqueue, 2, "")                         \
+	ROOT(p, ring_full, 2, "")                            \
+	STAGE(p, napi_poll, ring_enqueue, 2, "")             \
+	STAGE(p, to_stack, napi_poll, 2, "")                 \
+	STAGE(p, ip_rcv, to_stack, 3, PKTPATH_PROBES_IP_RCV) \
+	STAGE(p, ipv6_rcv, to_stack, 3, PKTPATH_PROBES_IPV6_RCV)
 
 /* Generators for the lists: enumerators, and definitions. */
 #define PKTPATH_STAGE_ENUM_ROOT(p, name, layer, probes) p##name,
@@ -60,6 +80,10 @@ enum pktpath_kernel_rx_stage {
 	PKTPATH_STAGES_KERNEL_RX(PKTPATH_STAGE_ENUM_ROOT, PKTPATH_STAGE_ENUM, PKTPATH_KERNEL_RX_)
 		PKTPATH_KERNEL_RX_COUNT
 };
+enum pktpath_driver_rx_stage {
+	PKTPATH_STAGES_DRIVER_RX(PKTPATH_STAGE_ENUM_ROOT, PKTPATH_STAGE_ENUM, PKTPATH_DRIVER_RX_)
+		PKTPATH_DRIVER_RX_COUNT
+};
 
 struct pktpath_stage_set {
 	const char *name;
@@ -74,9 +98,12 @@ PKTPATH_INLINE const struct pktpath_stage_set *pktpath_stage_set_find(const char
 		PKTPATH_STAGES_LINUX_RX(PKTPATH_STAGE_DEF_ROOT, PKTPATH_STAGE_DEF, PKTPATH_LINUX_RX_)};
 	static const struct pktpath_stage_def kernel_rx[] = {
 		PKTPATH_STAGES_KERNEL_RX(PKTPATH_STAGE_DEF_ROOT, PKTPATH_STAGE_DEF, PKTPATH_KERNEL_RX_)};
+	static const struct pktpath_stage_def driver_rx[] = {
+		PKTPATH_STAGES_DRIVER_RX(PKTPATH_STAGE_DEF_ROOT, PKTPATH_STAGE_DEF, PKTPATH_DRIVER_RX_)};
 	static const struct pktpath_stage_set sets[] = {
 		{"linux_rx", linux_rx, PKTPATH_LINUX_RX_COUNT},
 		{"kernel_rx", kernel_rx, PKTPATH_KERNEL_RX_COUNT},
+		{"driver_rx", driver_rx, PKTPATH_DRIVER_RX_COUNT},
 	};
 	uint32_t i;
 	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
@@ -87,5 +114,6 @@ PKTPATH_INLINE const struct pktpath_stage_set *pktpath_stage_set_find(const char
 
 PKTPATH_STATIC_ASSERT(PKTPATH_LINUX_RX_COUNT <= PKTPATH_TABLE_MAX_STAGES, "linux_rx: at most 16 stages");
 PKTPATH_STATIC_ASSERT(PKTPATH_KERNEL_RX_COUNT <= PKTPATH_TABLE_MAX_STAGES, "kernel_rx: at most 16 stages");
+PKTPATH_STATIC_ASSERT(PKTPATH_DRIVER_RX_COUNT <= PKTPATH_TABLE_MAX_STAGES, "driver_rx: at most 16 stages");
 
 #endif /* PKTPATH_TABLE_STAGES_H */

@@ -50,6 +50,12 @@ struct kernel_rx {
 	static constexpr stage_def stages[] = {PKTPATH_STAGES_KERNEL_RX(PKTPATH_STAGE_CXX_ROOT, PKTPATH_STAGE_CXX, )};
 };
 
+// A driver's own receive path (kernel/driver.h): ring, NAPI poll, the stack's L3 entry.
+struct driver_rx {
+	enum : unsigned { PKTPATH_STAGES_DRIVER_RX(PKTPATH_STAGE_ENUM_ROOT, PKTPATH_STAGE_ENUM, ) };
+	static constexpr stage_def stages[] = {PKTPATH_STAGES_DRIVER_RX(PKTPATH_STAGE_CXX_ROOT, PKTPATH_STAGE_CXX, )};
+};
+
 template <class Stages>
 inline constexpr unsigned stage_count_v = static_cast<unsigned>(std::extent<decltype(Stages::stages)>::value);
 
