@@ -691,6 +691,13 @@ std::string report_prometheus(const options &o, const sample &s)
 	w.family("_probe_attached", "gauge", "1 when the probe point is attached.");
 	for (const probe_status &p : s.status.probes)
 		w.sample("_probe_attached", {{"stage", p.stage}, {"point", p.spec}}, p.state == "attached" ? 1 : 0);
+	if (s.status.samples.present) {
+		w.family("_drop_samples_written_total", "counter", "Dropped frames kept in the sample ring.");
+		w.sample("_drop_samples_written_total", {}, s.status.samples.written);
+		w.family("_drop_samples_dropped_total", "counter",
+			 "Dropped frames the sample ring had no room for (nobody drained it).");
+		w.sample("_drop_samples_dropped_total", {}, s.status.samples.drops);
+	}
 	w.family("_not_counted_frames_total", "counter", "Frames a probe saw but did not count, by why.");
 	for (const skip_counts &k : s.status.stages) {
 		w.sample("_not_counted_frames_total", {{"stage", k.name}, {"why", "copy_failed"}}, k.copy_failed);
