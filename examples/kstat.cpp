@@ -796,12 +796,13 @@ public:
 	}
 
 	// Calls fn(header, bytes) for each sample there is, oldest first, and gives the slots back; how many.
+	// At most a ring's worth a call: more means indices another writer of the mapping corrupted.
 	template <class Fn>
-	std::uint64_t drain(Fn &&fn)
+	std::uint32_t drain(Fn &&fn)
 	{
-		std::uint64_t n = 0;
-		std::uint32_t first, k;
-		while ((k = pktpath_ring_peek(&ring_, 64, &first)) != 0) {
+		std::uint32_t n = 0, first, k;
+		while (n < ring_.capacity &&
+		       (k = pktpath_ring_peek(&ring_, std::min(64u, ring_.capacity - n), &first)) != 0) {
 			for (std::uint32_t i = 0; i < k; i++) {
 				const auto *slot =
 					static_cast<const std::uint8_t *>(pktpath_ring_slot(&ring_, first + i));

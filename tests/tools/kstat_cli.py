@@ -24,6 +24,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 FAILURES = []
 
@@ -110,6 +111,30 @@ def dump_drops(a, tmp):
         check(got == want, f"pcapng comments as tshark reads them: {got!r}")
     else:
         print("kstat_cli: tshark not installed, the comments are not read back")
+
+    # --duration: samples the producer publishes while it runs are drained too (the file is mapped shared).
+    ring_path = os.path.join(d, "samples")
+    open(ring_path, "wb").write(sample_ring(frames[:1], 0))
+    p = subprocess.Popen([a.kstat, "--dir", d, "--dump-drops", os.path.join(tmp, "live.pcap"), "--duration", "3"],
+                         stdout=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    later = sample_ring(frames, 0)
+    with open(ring_path, "r+b") as f:
+        f.seek(384 + SLOT)
+        f.write(later[384 + SLOT:384 + 3 * SLOT])  # the slots first, then the producer's tail
+        f.flush()
+        f.seek(128)
+        f.write(later[128:140])
+    out = p.communicate(timeout=30)[0]
+    check(p.returncode == 0 and kv(out).get("written") == "3", f"--duration drains what arrives meanwhile: {out}")
+
+    # Indices another writer of the mapping corrupted (the producer's tail 1000 ahead of a 4-slot ring):
+    # one ring's worth is drained, no more.
+    bad = bytearray(sample_ring(frames, 0))
+    struct.pack_into("<II", bad, 128, 1000, 1000)
+    open(ring_path, "wb").write(bytes(bad))
+    r = run([a.kstat, "--dir", d, "--dump-drops", os.path.join(tmp, "corrupt.pcap")])
+    check(r.returncode == 0 and kv(r.stdout).get("written") == "4", f"corrupt indices: {r.stdout} {r.stderr}")
 
     # A ring of another element size, a foreign file, no samples file, a status that is not the module's.
     open(os.path.join(d, "samples"), "wb").write(sample_ring(frames, 0)[:100])
