@@ -171,6 +171,9 @@ scenario_check() {
 		"$(sed -n 's/^samples .* written=\([0-9]*\) .*/\1/p' "$res/losses/status") $(tcpdump -nn -r "$res/losses/samples.pcapng" 2>/dev/null | wc -l)"
 	# Frames the holding socket still queued are freed when it closes (NOT_SPECIFIED, in udp_destruct_common):
 	# in process context, long after their softirq, so no stage is known for them.
+	kh_assert_eq "$k: losses: the library's reader reads the pcapng back, every frame with its flow key" \
+		"format=pcapng frames=$(km_kv "$dump" written) ok=$(km_kv "$dump" written)" \
+		"$("$KM_TOOL" read "$res/losses/samples.pcapng")"
 	km_assert "$k: losses: drop samples per flow and reason (tshark) = the drop table's, each at its flow's last stage" \
 		samples "$res/losses/kstat.json" "$res/losses/samples.pcapng" --unstaged NOT_SPECIFIED
 
@@ -189,7 +192,8 @@ scenario_check() {
 	# ip_rcv before its UDP_CSUM ones reach udp_rcv): within a flow, the wire's.
 	km_assert "$k: samples: the pcap holds $cap provoked frames byte for byte, per flow its first ones in order" \
 		kept "$res/samples/samples.pcap" "$KM_DATA/losses.pcap" $cap
-	kh_assert_eq "$k: samples: tcpdump reads the pcap" "$cap" "$(tcpdump -nn -r "$res/samples/samples.pcap" 2>/dev/null | wc -l)"
+	kh_assert_eq "$k: samples: tcpdump and the library's reader read the pcap" "$cap format=pcap-nsec frames=$cap ok=$cap" \
+		"$(tcpdump -nn -r "$res/samples/samples.pcap" 2>/dev/null | wc -l) $("$KM_TOOL" read "$res/samples/samples.pcap")"
 
 	# A full table keeps counting in its overflow row.
 	km_assert "$k: overflow: capacity 4, the rest in the overflow row, as the library's table does it" \
