@@ -3,7 +3,8 @@
 // counted, per flow and per stage of the receive path, and the frames the
 // kernel freed, by drop reason, and prints it as pktpath-replay prints a
 // replay: a report, the funnel, JSON ("pktpath-kstat/1"), CSV or a
-// Prometheus textfile; --interval shows what each interval added.
+// Prometheus textfile; --interval shows what each interval added;
+// --dump-drops drains the module's drop samples into a pcap or pcapng file.
 //
 //   pktpath-kstat [options]
 //
@@ -12,10 +13,13 @@
 // alone (a table image without drops or probe status).  Exit status: 0 ok;
 // 1 an input is missing, unreadable, corrupt or not the module's; 2 bad
 // usage; 3 an output could not be written.
+#include <pktpath/capture/writer.hpp>
 #include <pktpath/kernel/abi.h>
+#include <pktpath/kernel/drop_sample.h>
 #include <pktpath/replay/report.hpp>
 #include <pktpath/table/export.hpp>
 #include <pktpath/table/image_reader.hpp>
+#include <pktpath/ring/ring.h>
 #include <pktpath/table/snapshot.hpp>
 #include <pktpath/version.h>
 
@@ -29,6 +33,11 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace {
 
@@ -45,6 +54,8 @@ struct options {
 	const char *prom = nullptr;
 	double interval = 0; // seconds; 0: one report
 	unsigned long count = 0;
+	const char *dump = nullptr; // --dump-drops FILE
+	double duration = 0;        // --duration: seconds of draining; 0: what is there, then exit
 };
 
 const char usage_text[] =
@@ -61,6 +72,10 @@ const char usage_text[] =
 	"  --prom FILE          Prometheus textfile, written atomically (temporary name + rename)\n"
 	"  --interval S         every S seconds, what the interval added (a live view; Ctrl-C ends it)\n"
 	"  --count N            with --interval: stop after N intervals\n"
+	"drop samples\n"
+	"  --dump-drops FILE    drain the module's drop samples (DIR/samples) into FILE: pcapng with a\n"
+	"                       comment per packet when FILE ends in .pcapng, else pcap; prints what it wrote\n"
+	"  --duration S         with --dump-drops: keep draining for S seconds (default: drain what is there)\n"
 	"exit status: 0 ok, 1 an input is missing, corrupt or not the module's, 2 usage, 3 an output could not be "
 	"written\n";
 
@@ -102,7 +117,10 @@ int parse_options(int argc, char **argv, options &o)
 		} else if (a == "--prom") {
 			if (!(o.prom = value()))
 				return usage_error("%s: a file", a.c_str());
-		} else if (a == "--interval" || a == "--count") {
+		} else if (a == "--dump-drops") {
+			if (!(o.dump = value()))
+				return usage_error("%s: a file", a.c_str());
+		} else if (a == "--interval" || a == "--count" || a == "--duration") {
 			const char *v = value();
 			char *end = nullptr;
 			const double d = v ? std::strtod(v, &end) : 0;
@@ -110,6 +128,8 @@ int parse_options(int argc, char **argv, options &o)
 				return usage_error("%s: a positive number", a.c_str());
 			if (a == "--interval")
 				o.interval = d;
+			else if (a == "--duration")
+				o.duration = d;
 			else
 				o.count = static_cast<unsigned long>(d);
 		} else {
@@ -118,6 +138,10 @@ int parse_options(int argc, char **argv, options &o)
 	}
 	if (o.count && o.interval <= 0)
 		return usage_error("%s needs --interval", "--count");
+	if (o.duration > 0 && !o.dump)
+		return usage_error("%s needs --dump-drops", "--duration");
+	if (o.dump && (o.interval > 0 || !o.image.empty()))
+		return usage_error("%s takes the module's directory alone (no --interval, no --image)", "--dump-drops");
 	return 0;
 }
 
@@ -159,6 +183,12 @@ struct location {
 	std::uint64_t frames;
 };
 
+// The status file's samples record (abi.h); present only when the module keeps samples.
+struct sample_ring_status {
+	bool present = false;
+	std::uint64_t capacity = 0, snap = 0, written = 0, drops = 0;
+};
+
 // What the status file says (abi.h), empty for --image.
 struct module_status {
 	bool present = false;
@@ -168,6 +198,7 @@ struct module_status {
 	std::vector<skip_counts> stages, frees;
 	std::map<std::uint32_t, std::string> reasons;
 	std::map<std::uint32_t, std::vector<location>> locations;
+	sample_ring_status samples;
 
 	std::string reason_name(std::uint32_t code) const
 	{
@@ -213,7 +244,7 @@ bool read_status(const std::string &path, module_status &st, std::string &why)
 			const std::size_t sp = std::min(l.find(' ', at), l.size());
 			const std::string w = l.substr(at, sp - at);
 			const std::size_t eq = w.find('=');
-			if (eq != std::string::npos && r.words.size() >= 2)
+			if (eq != std::string::npos && !r.words.empty())
 				r.fields[w.substr(0, eq)] = w.substr(eq + 1);
 			else
 				r.words.push_back(w);
@@ -255,6 +286,12 @@ bool read_status(const std::string &path, module_status &st, std::string &why)
 			p.nmissed = r.num("nmissed");
 			p.why = r.fields.count("why") ? r.fields.at("why") : "-";
 			st.probes.push_back(p);
+		} else if (type == "samples") {
+			st.samples.present = true;
+			st.samples.capacity = r.num("capacity");
+			st.samples.snap = r.num("snap");
+			st.samples.written = r.num("written");
+			st.samples.drops = r.num("drops");
 		} else if (type == "reason") {
 			st.reasons[static_cast<std::uint32_t>(std::strtoul(r.word(1).c_str(), nullptr, 10))] =
 				r.word(2);
@@ -415,6 +452,15 @@ std::string report_text(const options &o, const sample &s, const char *title)
 	if (st.present) {
 		appendf(t, "  module   set %s, counting %s, ifindex %d%s, filter %s\n", st.set.c_str(),
 			st.enabled ? "on" : "OFF", st.ifindex, st.ifindex ? "" : " (every device)", st.filter.c_str());
+		if (st.samples.present)
+			appendf(t,
+				"  samples  ring of %llu, %llu bytes a frame: %llu written, %llu dropped (ring full)%s\n",
+				static_cast<unsigned long long>(st.samples.capacity),
+				static_cast<unsigned long long>(st.samples.snap),
+				static_cast<unsigned long long>(st.samples.written),
+				static_cast<unsigned long long>(st.samples.drops),
+				st.samples.drops ? ": drain it more often (--dump-drops) or raise sample_capacity"
+						 : "");
 		t += "\nprobes     stage              point                                      attached to              "
 		     "            hits    nmissed\n";
 		for (const probe_status &p : st.probes) {
@@ -543,7 +589,15 @@ std::string report_json(const options &o, const sample &s)
 			skips(k, "stage");
 		for (const skip_counts &k : st.frees)
 			skips(k, "free");
-		appendf(j, "],\"nmissed\":%llu}", static_cast<unsigned long long>(total_missed(st)));
+		appendf(j, "],\"nmissed\":%llu,\"samples\":", static_cast<unsigned long long>(total_missed(st)));
+		if (st.samples.present)
+			appendf(j, "{\"capacity\":%llu,\"snap\":%llu,\"written\":%llu,\"drops\":%llu}}",
+				static_cast<unsigned long long>(st.samples.capacity),
+				static_cast<unsigned long long>(st.samples.snap),
+				static_cast<unsigned long long>(st.samples.written),
+				static_cast<unsigned long long>(st.samples.drops));
+		else
+			j += "null}";
 	} else {
 		j += "null";
 	}
@@ -637,6 +691,13 @@ std::string report_prometheus(const options &o, const sample &s)
 	w.family("_probe_attached", "gauge", "1 when the probe point is attached.");
 	for (const probe_status &p : s.status.probes)
 		w.sample("_probe_attached", {{"stage", p.stage}, {"point", p.spec}}, p.state == "attached" ? 1 : 0);
+	if (s.status.samples.present) {
+		w.family("_drop_samples_written_total", "counter", "Dropped frames kept in the sample ring.");
+		w.sample("_drop_samples_written_total", {}, s.status.samples.written);
+		w.family("_drop_samples_dropped_total", "counter",
+			 "Dropped frames the sample ring had no room for (nobody drained it).");
+		w.sample("_drop_samples_dropped_total", {}, s.status.samples.drops);
+	}
 	w.family("_not_counted_frames_total", "counter", "Frames a probe saw but did not count, by why.");
 	for (const skip_counts &k : s.status.stages) {
 		w.sample("_not_counted_frames_total", {{"stage", k.name}, {"why", "copy_failed"}}, k.copy_failed);
@@ -692,6 +753,136 @@ sample delta(const sample &now, const sample &then)
 	return d;
 }
 
+// ---------------------------------------------------------- drop samples
+
+// The sample ring mapped shared: this process is its one consumer, and the consumer's index lives in the image.
+class sample_ring {
+public:
+	sample_ring() = default;
+	sample_ring(const sample_ring &) = delete;
+	sample_ring &operator=(const sample_ring &) = delete;
+	~sample_ring()
+	{
+		if (mem_ != MAP_FAILED)
+			::munmap(mem_, size_);
+	}
+
+	bool open(const std::string &path, std::string &why)
+	{
+		const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+		struct stat sb;
+		if (fd < 0 || ::fstat(fd, &sb) != 0) {
+			why = path + ": " + std::strerror(errno) +
+			      (errno == ENOENT ? " (a module without samples?)" : "");
+			if (fd >= 0)
+				::close(fd);
+			return false;
+		}
+		size_ = static_cast<std::size_t>(sb.st_size);
+		mem_ = size_ ? ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
+		const int map_errno = errno;
+		::close(fd);
+		if (mem_ == MAP_FAILED) {
+			why = path + ": mmap: " + (size_ ? std::strerror(map_errno) : "an empty file");
+			return false;
+		}
+		const pktpath_ring_error e =
+			pktpath_ring_attach(mem_, size_, 0, 8, PKTPATH_RING_SINGLE, PKTPATH_RING_SINGLE, &ring_);
+		if (e != PKTPATH_RING_OK || ring_.elem_size < sizeof(pktpath_ksample)) {
+			why = path + ": not a drop sample ring (ring error " + std::to_string(e) + ")";
+			return false;
+		}
+		return true;
+	}
+
+	// Calls fn(header, bytes) for each sample there is, oldest first, and gives the slots back; how many.
+	// At most a ring's worth a call: more means indices another writer of the mapping corrupted.
+	template <class Fn>
+	std::uint32_t drain(Fn &&fn)
+	{
+		std::uint32_t n = 0, first, k;
+		while (n < ring_.capacity &&
+		       (k = pktpath_ring_peek(&ring_, std::min(64u, ring_.capacity - n), &first)) != 0) {
+			for (std::uint32_t i = 0; i < k; i++) {
+				const auto *slot =
+					static_cast<const std::uint8_t *>(pktpath_ring_slot(&ring_, first + i));
+				pktpath_ksample h;
+				std::memcpy(&h, slot, sizeof h);
+				// The producer's word, bounded by what the slot holds.
+				const std::uint32_t room = ring_.elem_size - static_cast<std::uint32_t>(sizeof h);
+				h.cap_len = std::min(h.cap_len, room);
+				fn(h, slot + sizeof h);
+			}
+			pktpath_ring_release(&ring_, k);
+			n += k;
+		}
+		return n;
+	}
+
+	std::uint64_t drops() const { return pktpath_ring_drops(&ring_); }
+	std::uint32_t capacity() const { return ring_.capacity; }
+
+private:
+	void *mem_ = MAP_FAILED;
+	std::size_t size_ = 0;
+	pktpath_ring ring_{};
+};
+
+bool ends_with(const std::string &s, const char *tail)
+{
+	const std::size_t n = std::strlen(tail);
+	return s.size() >= n && s.compare(s.size() - n, n, tail) == 0;
+}
+
+// --dump-drops: the samples there are (or arriving for --duration seconds) into a capture.
+int dump_drops(const options &o)
+{
+	module_status st;
+	sample_ring ring;
+	std::string why;
+	if (!read_status(o.dir + "/status", st, why) || !ring.open(o.dir + "/samples", why)) {
+		std::fprintf(stderr, "pktpath-kstat: %s\n", why.c_str());
+		return 1;
+	}
+	const bool ng = ends_with(o.dump, ".pcapng");
+	pktpath::capture::pcap_writer pcap;
+	pktpath::capture::pcapng_writer pcapng;
+	const std::uint32_t snap =
+		st.samples.snap ? static_cast<std::uint32_t>(st.samples.snap) : PKTPATH_KSAMPLE_SNAP_MAX;
+	const bool opened = ng ? pcapng.open(o.dump, PKTPATH_LINKTYPE_ETHERNET, snap)
+			       : pcap.open(o.dump, PKTPATH_LINKTYPE_ETHERNET, snap);
+	if (!opened) {
+		std::fprintf(stderr, "pktpath-kstat: %s: %s\n", o.dump, (ng ? pcapng.err() : pcap.err()).message);
+		return 3;
+	}
+	std::string comment;
+	auto write = [&](const pktpath_ksample &h, const std::uint8_t *bytes) {
+		if (!ng) {
+			pcap.write(bytes, h.cap_len, h.wire_len, h.ts_ns);
+			return;
+		}
+		comment = "stage=";
+		comment += h.stage < st.stages.size() ? st.stages[h.stage].name : std::string("-");
+		comment += " reason=" + st.reason_name(h.reason);
+		appendf(comment, " segs=%u ifindex=%u", h.segs, h.ifindex);
+		pcapng.write(bytes, h.cap_len, h.wire_len, h.ts_ns, comment.c_str());
+	};
+	std::uint64_t n = ring.drain(write);
+	const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.duration);
+	while (o.duration > 0 && std::chrono::steady_clock::now() < until) {
+		std::this_thread::sleep_for(std::chrono::milliseconds(20));
+		n += ring.drain(write);
+	}
+	if (!(ng ? pcapng.close() : pcap.close())) {
+		std::fprintf(stderr, "pktpath-kstat: %s: %s\n", o.dump, (ng ? pcapng.err() : pcap.err()).message);
+		return 3;
+	}
+	std::printf("dump-drops file=%s format=%s written=%llu ring_drops=%llu capacity=%u\n", o.dump,
+		    ng ? "pcapng" : "pcap", static_cast<unsigned long long>(n),
+		    static_cast<unsigned long long>(ring.drops()), ring.capacity());
+	return std::fflush(stdout) == 0 ? 0 : 3;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -699,6 +890,8 @@ int main(int argc, char **argv)
 	options o;
 	if (int rc = parse_options(argc, argv, o))
 		return rc;
+	if (o.dump)
+		return dump_drops(o);
 	sample s;
 	std::string why;
 	if (!read_sample(o, s, why)) {

@@ -7,6 +7,7 @@
  *
  *   insmod pktpath_kmod.ko [set=kernel_rx] [stages=NAME[=PROBES],...] [capacity=4096]
  *          [drop_capacity=1024] [seed=0] [ifindex=0] [enabled=1] [frees=1] [timing=0]
+ *          [sample_capacity=1024] [snap=128]
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -51,6 +52,15 @@ static bool timing;
 module_param(timing, bool, 0444);
 MODULE_PARM_DESC(timing, "time the probe handlers, shown as ns= per stage in status (default 0)");
 
+static uint sample_capacity = 1024;
+module_param(sample_capacity, uint, 0444);
+MODULE_PARM_DESC(sample_capacity,
+		 "dropped frames kept for a reader of /proc/pktpath/samples, a power of two (default 1024; 0: none)");
+
+static uint snap = PKTPATH_KSAMPLE_SNAP_DEFAULT;
+module_param(snap, uint, 0444);
+MODULE_PARM_DESC(snap, "bytes of a dropped frame kept in its sample (default 128, at most 2048)");
+
 static struct pktpath_kshim *shim;
 static struct proc_dir_entry *proc_dir;
 
@@ -66,6 +76,8 @@ static int __init pktpath_kmod_init(void)
 		.enabled = enabled,
 		.frees = frees,
 		.timing = timing,
+		.snap = snap,
+		.sample_capacity = frees ? sample_capacity : 0,
 	};
 	char why[128] = "";
 	unsigned int i;

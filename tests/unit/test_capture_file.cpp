@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 // Captures as files: the mapped reader's open errors and page release, and
-// the pcap writer's round trip through the reader and tcpdump (run as a
-// subprocess when installed).  The formats themselves: test_capture.cpp.
+// the pcap and pcapng writers' round trips through the reader, tcpdump and
+// tshark (run as subprocesses when installed).  The formats themselves: test_capture.cpp.
 #include <catch2/catch.hpp>
 
 #include <pktpath/capture/reader.hpp>
@@ -53,10 +53,25 @@ std::vector<std::string> run_lines(const std::string &cmd)
 	std::FILE *p = ::popen(cmd.c_str(), "r");
 	REQUIRE(p);
 	char buf[4096];
-	while (std::fgets(buf, sizeof buf, p))
-		lines.emplace_back(buf);
+	bool whole = true; // the last piece ended its line
+	while (std::fgets(buf, sizeof buf, p)) {
+		if (whole)
+			lines.emplace_back(buf);
+		else
+			lines.back() += buf;
+		whole = lines.back().back() == '\n';
+	}
 	::pclose(p);
 	return lines;
+}
+
+// An installed tool's path, or "".
+std::string tool(const char *name)
+{
+	for (const char *dir : {"/usr/sbin/", "/usr/bin/"})
+		if (::access((std::string(dir) + name).c_str(), X_OK) == 0)
+			return std::string(dir) + name;
+	return "";
 }
 
 // An Ethernet frame of a local experimental ethertype: tcpdump prints one line.
@@ -309,15 +324,15 @@ TEST_CASE("pcap writer: round trip through the reader and tcpdump", "[capture][w
 	CHECK(std::filesystem::file_size(copy) == std::filesystem::file_size(path));
 	CHECK(run_lines("cmp -s '" + copy + "' '" + path + "' && echo same") == std::vector<std::string>{"same\n"});
 
-	const char *tcpdump = ::access("/usr/sbin/tcpdump", X_OK) == 0 ? "/usr/sbin/tcpdump" : "/usr/bin/tcpdump";
-	if (::access(tcpdump, X_OK) != 0) {
+	const std::string tcpdump = tool("tcpdump");
+	if (tcpdump.empty()) {
 		WARN("tcpdump not installed: skipping the tcpdump read-back");
 		return;
 	}
 	// One summary line per packet; tcpdump hex-dumps the unknown payload on
 	// indented lines after it.
-	const auto lines = run_lines(std::string(tcpdump) + " -nn --nano -tt -r '" + path +
-				     "' 2>/dev/null | grep -v '^[[:space:]]'");
+	const auto lines =
+		run_lines(tcpdump + " -nn --nano -tt -r '" + path + "' 2>/dev/null | grep -v '^[[:space:]]'");
 	REQUIRE(lines.size() == recs.size());
 	for (std::size_t k = 0; k < recs.size(); ++k) {
 		const std::uint64_t ts = nsec ? recs[k].ts_ns : recs[k].ts_ns / 1000 * 1000;
@@ -330,6 +345,84 @@ TEST_CASE("pcap writer: round trip through the reader and tcpdump", "[capture][w
 		std::snprintf(len, sizeof len, "length %u", recs[k].origlen);
 		CHECK(lines[k].find(len) != std::string::npos);
 	}
+}
+
+TEST_CASE("pcapng writer: comments, round trip through the reader, tcpdump and tshark", "[capture][writer]")
+{
+	temp_dir dir;
+	const std::string path = dir.file("out.pcapng");
+	struct rec {
+		std::vector<std::uint8_t> data;
+		std::uint32_t origlen;
+		std::uint64_t ts_ns;
+		std::string comment;
+	};
+	std::vector<rec> recs;
+	// Lengths 0-3 mod 4 (the data's padding), one above the snap length and the 64 KiB buffer; comments
+	// of every padding, none, and one longer than an option may hold.
+	const std::size_t sizes[] = {60, 61, 62, 63, 1514, 14, 70000, 100};
+	for (std::size_t i = 0; i < sizeof sizes / sizeof sizes[0]; ++i)
+		recs.push_back({ether_frame(sizes[i], static_cast<unsigned>(i)),
+				static_cast<std::uint32_t>(sizes[i] + 3 * i),
+				1700000000ull * 1000000000u + i * 1000001234ull,
+				i == 3 ? std::string() : "stage=udp_rcv reason=NO_SOCKET" + std::string(i, '+')});
+	recs.push_back({ether_frame(64, 99), 64, 1700000001ull * 1000000000u, std::string(5000, 'c')});
+
+	const std::uint32_t snaplen = 65535;
+	pcapng_writer w;
+	REQUIRE(w.open(path.c_str(), 1, snaplen));
+	for (const rec &r : recs)
+		REQUIRE(w.write(r.data.data(), static_cast<std::uint32_t>(r.data.size()), r.origlen, r.ts_ns,
+				r.comment.empty() ? nullptr : r.comment.c_str()));
+	CHECK(w.packets() == recs.size());
+	REQUIRE(w.close());
+	CHECK_FALSE(w.write(recs[0].data.data(), 1, 1, 0));
+
+	reader rd;
+	REQUIRE(rd.open(path.c_str()));
+	CHECK(rd.fmt() == format::pcapng);
+	frame f;
+	std::size_t i = 0;
+	while (rd.next(f)) {
+		REQUIRE(i < recs.size());
+		const rec &r = recs[i];
+		const std::size_t want = std::min<std::size_t>(r.data.size(), snaplen);
+		CHECK(f.caplen == want);
+		CHECK(f.origlen == r.origlen);
+		CHECK(f.linktype == 1);
+		CHECK(f.ts_ns == r.ts_ns);
+		CHECK(std::memcmp(f.data, r.data.data(), want) == 0);
+		++i;
+	}
+	CHECK_FALSE(rd.failed());
+	CHECK(i == recs.size());
+
+	const std::string tcpdump = tool("tcpdump"), tshark = tool("tshark");
+	if (!tcpdump.empty())
+		CHECK(run_lines(tcpdump + " -nn -r '" + path + "' 2>/dev/null | grep -v '^[[:space:]]'").size() ==
+		      recs.size());
+	else
+		WARN("tcpdump not installed: skipping the tcpdump read-back");
+	if (tshark.empty()) {
+		WARN("tshark not installed: skipping the comments' read-back");
+		return;
+	}
+	// One line per packet: its length on the wire, then its comment (empty when it has none).
+	const auto lines = run_lines(tshark + " -r '" + path +
+				     "' -T fields -E separator=, -e frame.len -e frame.comment 2>/dev/null");
+	REQUIRE(lines.size() == recs.size());
+	for (std::size_t k = 0; k < recs.size(); ++k) {
+		std::string comment = recs[k].comment.substr(0, pcapng_writer::max_comment);
+		CHECK(lines[k] == std::to_string(recs[k].origlen) + "," + comment + "\n");
+	}
+}
+
+TEST_CASE("pcapng writer: open failure is reported", "[capture][writer]")
+{
+	pcapng_writer w;
+	CHECK_FALSE(w.open("/nonexistent-dir/x.pcapng", 1));
+	CHECK(w.err().code == errc::io);
+	CHECK_FALSE(w.write(nullptr, 0, 0, 0, "x"));
 }
 
 TEST_CASE("pcap writer: open failure is reported", "[capture][writer]")

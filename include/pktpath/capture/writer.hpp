@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 // Writes frames to a classic pcap file (host byte order, micro- or
-// nanosecond magic), e.g. to dump the packets a pipeline dropped.  Records go
+// nanosecond magic), e.g. to dump the packets a pipeline dropped, or to a
+// pcapng file (one interface, nanosecond timestamps) whose packets may each
+// carry a comment (opt_comment), which Wireshark and tshark show.  Records go
 // through one buffer allocated at open(), so writing a packet never
 // allocates; a record larger than the buffer passes through it in pieces.
 //
@@ -9,6 +11,9 @@
 //   w.write(f);                      // a frame from a reader, or
 //   w.write(data, caplen, origlen, ts_ns);
 //   if (!w.close()) ...
+//
+//   pktpath::capture::pcapng_writer n;   // the same, and
+//   n.write(data, caplen, origlen, ts_ns, "reason=NO_SOCKET");
 #ifndef PKTPATH_CAPTURE_WRITER_HPP
 #define PKTPATH_CAPTURE_WRITER_HPP
 
@@ -25,22 +30,23 @@
 #include "error.hpp"
 #include "frame.hpp"
 #include "pcap.hpp"
+#include "pcapng.hpp"
 
 namespace pktpath::capture {
 
-class pcap_writer {
+namespace detail {
+
+// The file and its write buffer, shared by both writers.
+class buffered_file {
 public:
 	static constexpr std::size_t buffer_size = 64 * 1024;
 
-	pcap_writer() = default;
-	pcap_writer(const pcap_writer &) = delete;
-	pcap_writer &operator=(const pcap_writer &) = delete;
-	~pcap_writer() { close(); }
+	buffered_file() = default;
+	buffered_file(const buffered_file &) = delete;
+	buffered_file &operator=(const buffered_file &) = delete;
+	~buffered_file() { close(); }
 
-	// Creates (or truncates) `path` and writes the file header.  Frames
-	// longer than `snaplen` are cut to it, as a capture with that snap
-	// length would have stored them.
-	bool open(const char *path, std::uint32_t linktype, std::uint32_t snaplen = 262144, bool nsec = true)
+	bool open(const char *path)
 	{
 		close();
 		err_.clear();
@@ -52,45 +58,28 @@ public:
 		fd_ = ::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd_ < 0)
 			return err_.set(errc::io, 0, "open: %s", std::strerror(errno));
-		snaplen_ = snaplen;
-		nsec_ = nsec;
-		packets_ = 0;
 		written_ = 0;
 		used_ = 0;
-		// Host byte order throughout: readers tell it from the magic.
-		const std::uint32_t magic = nsec ? pcap_walker::magic_nsec : pcap_walker::magic_usec;
-		const std::uint16_t version[2] = {2, 4};
-		const std::uint32_t rest[4] = {0 /* thiszone */, 0 /* sigfigs */, snaplen, linktype};
-		std::uint8_t hdr[pcap_walker::file_header_len];
-		std::memcpy(hdr, &magic, 4);
-		std::memcpy(hdr + 4, version, 4);
-		std::memcpy(hdr + 8, rest, 16);
-		return append(hdr, sizeof hdr);
-	}
-
-	bool write(const std::uint8_t *data, std::uint32_t caplen, std::uint32_t origlen, std::uint64_t ts_ns)
-	{
-		if (fd_ < 0 || failed())
-			return false;
-		if (caplen > snaplen_)
-			caplen = snaplen_;
-		const std::uint64_t sec = ts_ns / 1000000000u;
-		const std::uint64_t frac = ts_ns % 1000000000u;
-		const std::uint32_t rec[4] = {
-			static_cast<std::uint32_t>(sec),
-			static_cast<std::uint32_t>(nsec_ ? frac : frac / 1000u),
-			caplen,
-			origlen,
-		};
-		if (!append(reinterpret_cast<const std::uint8_t *>(rec), sizeof rec) || !append(data, caplen))
-			return false;
-		++packets_;
 		return true;
 	}
 
-	bool write(const frame &f) { return write(f.data, f.caplen, f.origlen, f.ts_ns); }
+	bool append(const void *data, std::size_t n)
+	{
+		const std::uint8_t *p = static_cast<const std::uint8_t *>(data);
+		while (n) {
+			if (used_ == buffer_size && !flush())
+				return false;
+			std::size_t chunk = buffer_size - used_;
+			if (chunk > n)
+				chunk = n;
+			std::memcpy(buf_.get() + used_, p, chunk);
+			used_ += chunk;
+			p += chunk;
+			n -= chunk;
+		}
+		return true;
+	}
 
-	// Hands the buffered records to the kernel.
 	bool flush()
 	{
 		if (fd_ < 0 || failed())
@@ -112,7 +101,6 @@ public:
 		return true;
 	}
 
-	// Flushes and closes; false if any write or the close failed.
 	bool close()
 	{
 		if (fd_ < 0)
@@ -125,38 +113,181 @@ public:
 		return flushed && rc == 0;
 	}
 
+	bool usable() const { return fd_ >= 0 && !failed(); }
 	bool is_open() const { return fd_ >= 0; }
 	bool failed() const { return err_.code != errc::none; }
 	const error &err() const { return err_; }
-	std::uint64_t packets() const { return packets_; }
-	// Bytes of the file so far, buffered ones included.
 	std::uint64_t bytes() const { return written_ + used_; }
 
 private:
-	bool append(const std::uint8_t *p, std::size_t n)
+	std::unique_ptr<std::uint8_t[]> buf_;
+	int fd_ = -1;
+	std::size_t used_ = 0;
+	std::uint64_t written_ = 0;
+	error err_;
+};
+
+} // namespace detail
+
+class pcap_writer {
+public:
+	static constexpr std::size_t buffer_size = detail::buffered_file::buffer_size;
+
+	// Creates (or truncates) `path` and writes the file header.  Frames
+	// longer than `snaplen` are cut to it, as a capture with that snap
+	// length would have stored them.
+	bool open(const char *path, std::uint32_t linktype, std::uint32_t snaplen = 262144, bool nsec = true)
 	{
-		while (n) {
-			if (used_ == buffer_size && !flush())
-				return false;
-			std::size_t chunk = buffer_size - used_;
-			if (chunk > n)
-				chunk = n;
-			std::memcpy(buf_.get() + used_, p, chunk);
-			used_ += chunk;
-			p += chunk;
-			n -= chunk;
-		}
+		if (!out_.open(path))
+			return false;
+		snaplen_ = snaplen;
+		nsec_ = nsec;
+		packets_ = 0;
+		// Host byte order throughout: readers tell it from the magic.
+		const std::uint32_t magic = nsec ? pcap_walker::magic_nsec : pcap_walker::magic_usec;
+		const std::uint16_t version[2] = {2, 4};
+		const std::uint32_t rest[4] = {0 /* thiszone */, 0 /* sigfigs */, snaplen, linktype};
+		std::uint8_t hdr[pcap_walker::file_header_len];
+		std::memcpy(hdr, &magic, 4);
+		std::memcpy(hdr + 4, version, 4);
+		std::memcpy(hdr + 8, rest, 16);
+		return out_.append(hdr, sizeof hdr);
+	}
+
+	bool write(const std::uint8_t *data, std::uint32_t caplen, std::uint32_t origlen, std::uint64_t ts_ns)
+	{
+		if (!out_.usable())
+			return false;
+		if (caplen > snaplen_)
+			caplen = snaplen_;
+		const std::uint64_t sec = ts_ns / 1000000000u;
+		const std::uint64_t frac = ts_ns % 1000000000u;
+		const std::uint32_t rec[4] = {
+			static_cast<std::uint32_t>(sec),
+			static_cast<std::uint32_t>(nsec_ ? frac : frac / 1000u),
+			caplen,
+			origlen,
+		};
+		if (!out_.append(rec, sizeof rec) || !out_.append(data, caplen))
+			return false;
+		++packets_;
 		return true;
 	}
 
-	std::unique_ptr<std::uint8_t[]> buf_;
-	int fd_ = -1;
+	bool write(const frame &f) { return write(f.data, f.caplen, f.origlen, f.ts_ns); }
+
+	// Hands the buffered records to the kernel.
+	bool flush() { return out_.flush(); }
+	// Flushes and closes; false if any write or the close failed.
+	bool close() { return out_.close(); }
+
+	bool is_open() const { return out_.is_open(); }
+	bool failed() const { return out_.failed(); }
+	const error &err() const { return out_.err(); }
+	std::uint64_t packets() const { return packets_; }
+	// Bytes of the file so far, buffered ones included.
+	std::uint64_t bytes() const { return out_.bytes(); }
+
+private:
+	detail::buffered_file out_;
 	std::uint32_t snaplen_ = 0;
 	bool nsec_ = true;
-	std::size_t used_ = 0;
-	std::uint64_t written_ = 0;
 	std::uint64_t packets_ = 0;
-	error err_;
+};
+
+// One section, one interface (if_tsresol 9: nanoseconds), Enhanced Packet
+// Blocks in host byte order; the same interface as pcap_writer, with an
+// optional comment per packet.
+class pcapng_writer {
+public:
+	static constexpr std::uint16_t opt_comment = 1;
+	// A comment longer than this is cut (an option's length is 16 bits).
+	static constexpr std::size_t max_comment = 4096;
+
+	bool open(const char *path, std::uint32_t linktype, std::uint32_t snaplen = 262144)
+	{
+		if (!out_.open(path))
+			return false;
+		snaplen_ = snaplen;
+		packets_ = 0;
+		// Section Header Block: version 1.0, section length unknown (-1), no options.
+		std::uint32_t shb[7] = {
+			pcapng_walker::block_shb, 28, pcapng_walker::byte_order_magic, 0, 0xffffffffu, 0xffffffffu, 28};
+		const std::uint16_t version[2] = {1, 0};
+		std::memcpy(&shb[3], version, 4);
+		// Interface Description Block: link type, snap length, if_tsresol 9, end of options.
+		std::uint8_t idb[32] = {};
+		const std::uint32_t idb_head[2] = {pcapng_walker::block_idb, sizeof idb};
+		const std::uint16_t link[2] = {static_cast<std::uint16_t>(linktype), 0};
+		const std::uint16_t tsresol[2] = {pcapng_walker::opt_if_tsresol, 1};
+		std::memcpy(idb, idb_head, 8);
+		std::memcpy(idb + 8, link, 4);
+		std::memcpy(idb + 12, &snaplen, 4);
+		std::memcpy(idb + 16, tsresol, 4);
+		idb[20] = 9;
+		std::memcpy(idb + 28, &idb_head[1], 4);
+		return out_.append(shb, sizeof shb) && out_.append(idb, sizeof idb);
+	}
+
+	bool write(const std::uint8_t *data, std::uint32_t caplen, std::uint32_t origlen, std::uint64_t ts_ns,
+		   const char *comment = nullptr)
+	{
+		if (!out_.usable())
+			return false;
+		if (caplen > snaplen_)
+			caplen = snaplen_;
+		std::size_t clen = comment ? std::strlen(comment) : 0;
+		if (clen > max_comment)
+			clen = max_comment;
+		const std::uint32_t data_pad = pad4(caplen) - caplen;
+		const std::uint32_t options = clen ? 4 + pad4(static_cast<std::uint32_t>(clen)) + 4 : 0;
+		const std::uint32_t len = 32 + caplen + data_pad + options;
+		const std::uint32_t head[7] = {
+			pcapng_walker::block_epb,
+			len,
+			0, // interface
+			static_cast<std::uint32_t>(ts_ns >> 32),
+			static_cast<std::uint32_t>(ts_ns),
+			caplen,
+			origlen,
+		};
+		static const std::uint8_t zeros[8] = {};
+		if (!out_.append(head, sizeof head) || !out_.append(data, caplen) || !out_.append(zeros, data_pad))
+			return false;
+		if (clen) {
+			const std::uint16_t opt[2] = {opt_comment, static_cast<std::uint16_t>(clen)};
+			const std::uint32_t end = 0; // opt_endofopt
+			if (!out_.append(opt, sizeof opt) || !out_.append(comment, clen) ||
+			    !out_.append(zeros, pad4(static_cast<std::uint32_t>(clen)) - clen) ||
+			    !out_.append(&end, sizeof end))
+				return false;
+		}
+		if (!out_.append(&len, sizeof len))
+			return false;
+		++packets_;
+		return true;
+	}
+
+	bool write(const frame &f, const char *comment = nullptr)
+	{
+		return write(f.data, f.caplen, f.origlen, f.ts_ns, comment);
+	}
+
+	bool flush() { return out_.flush(); }
+	bool close() { return out_.close(); }
+
+	bool is_open() const { return out_.is_open(); }
+	bool failed() const { return out_.failed(); }
+	const error &err() const { return out_.err(); }
+	std::uint64_t packets() const { return packets_; }
+	std::uint64_t bytes() const { return out_.bytes(); }
+
+private:
+	static std::uint32_t pad4(std::uint32_t n) { return (n + 3u) & ~3u; }
+
+	detail::buffered_file out_;
+	std::uint32_t snaplen_ = 0;
+	std::uint64_t packets_ = 0;
 };
 
 } // namespace pktpath::capture

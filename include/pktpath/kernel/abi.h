@@ -20,6 +20,13 @@
  *     free kfree_skb|consume_skb hits=N counted=N disabled=N filtered=N not_rx=N copy_failed=N overflow=N
  *     reason CODE NAME                 every reason the running kernel names
  *     location CODE COUNT SYMBOL+OFF/LEN   where drops of a reason happened
+ *     samples capacity=N snap=N slot=N bytes=N written=N drops=N
+ *                                      the sample ring (when the module keeps one):
+ *                                      samples written and refused (ring full) since
+ *                                      load or reset
+ *   samples  0600  the drop sample ring (ring/ring.h, single producer and
+ *                  consumer; each slot a struct pktpath_ksample and its bytes,
+ *                  drop_sample.h), mapped shared by its one reader
  *   control  0200  one command a write: reset | enable | disable |
  *                  ifindex N | filter off | filter [proto=P] [host=A[/L]]
  *                  [src=A[/L]] [dst=A[/L]] [port=N] [sport=N] [dport=N]

@@ -2,7 +2,9 @@
 /*
  * The shim's files under /proc/NAME (kernel only; formats in abi.h): the two
  * binary table images and the status text, readable by root alone (0400),
- * and the control file, writable by root alone (0200).  A reader gets the
+ * the control file, writable by root alone (0200), and the sample ring,
+ * which root alone opens (0600) and maps shared to drain it (its consumer
+ * index lives in the image).  A reader gets the
  * live image as it is when it reads: keys are whole (a slot's meta word
  * precedes its key and is published after it), counters may move while it
  * reads; pause counting (control: disable) for a still copy.
@@ -13,6 +15,7 @@
 #ifdef __KERNEL__
 
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
@@ -33,6 +36,22 @@ static inline ssize_t pktpath_kproc_drops_read(struct file *f, char __user *buf,
 	struct pktpath_kshim *s = pde_data(file_inode(f));
 
 	return simple_read_from_buffer(buf, n, pos, s->drops, s->drops_size);
+}
+
+/* A read gives a copy of the ring as it is (the reader's side is not moved); draining takes a mapping. */
+static inline ssize_t pktpath_kproc_samples_read(struct file *f, char __user *buf, size_t n, loff_t *pos)
+{
+	struct pktpath_kshim *s = pde_data(file_inode(f));
+
+	return simple_read_from_buffer(buf, n, pos, s->samples, s->samples_size);
+}
+
+/* The pages stay the mapping's until it goes, also after the module has freed the ring (they are counted). */
+static inline int pktpath_kproc_samples_mmap(struct file *f, struct vm_area_struct *vma)
+{
+	struct pktpath_kshim *s = pde_data(file_inode(f));
+
+	return remap_vmalloc_range(vma, s->samples, vma->vm_pgoff);
 }
 
 static inline void pktpath_kproc_stats(struct seq_file *m, const struct pktpath_kstats *st)
@@ -81,6 +100,17 @@ static inline int pktpath_kproc_status_show(struct seq_file *m, void *v)
 		seq_printf(m, "free %s", pktpath_kdrop_stage_names[i]);
 		pktpath_kproc_stats(m, &s->free_stats[i]);
 	}
+	if (s->samples) {
+		unsigned long flags;
+		u64 written, dropped;
+
+		spin_lock_irqsave(&s->sample_lock, flags);
+		written = s->sampled;
+		dropped = pktpath_ring_drops(&s->sring);
+		spin_unlock_irqrestore(&s->sample_lock, flags);
+		seq_printf(m, "samples capacity=%u snap=%u slot=%u bytes=%llu written=%llu drops=%llu\n",
+			   s->sring.capacity, s->snap, s->sring.elem_size, s->samples_size, written, dropped);
+	}
 	r = pktpath_kreasons(&n);
 	for (i = 0; i < n; i++)
 		seq_printf(m, "reason %u %s\n", r[i].code, r[i].name);
@@ -128,6 +158,12 @@ static const struct proc_ops pktpath_kproc_drops_ops = {
 	.proc_lseek = default_llseek,
 };
 
+static const struct proc_ops pktpath_kproc_samples_ops = {
+	.proc_read = pktpath_kproc_samples_read,
+	.proc_lseek = default_llseek,
+	.proc_mmap = pktpath_kproc_samples_mmap,
+};
+
 static const struct proc_ops pktpath_kproc_status_ops = {
 	.proc_open = pktpath_kproc_status_open,
 	.proc_read = seq_read,
@@ -139,7 +175,7 @@ static const struct proc_ops pktpath_kproc_control_ops = {
 	.proc_write = pktpath_kproc_control_write,
 };
 
-/* /proc/NAME and its four files; NULL when they cannot be made.  proc_remove() takes them away. */
+/* /proc/NAME and its files (samples when the shim keeps them); NULL when they cannot be made.  proc_remove() takes them away. */
 static inline struct proc_dir_entry *pktpath_kproc_create(const char *name, struct pktpath_kshim *s)
 {
 	struct proc_dir_entry *dir = proc_mkdir(name, NULL), *e;
@@ -157,6 +193,11 @@ static inline struct proc_dir_entry *pktpath_kproc_create(const char *name, stru
 		e = proc_create_data("status", 0400, dir, &pktpath_kproc_status_ops, s);
 	if (e)
 		e = proc_create_data("control", 0200, dir, &pktpath_kproc_control_ops, s);
+	if (e && s->samples) {
+		e = proc_create_data("samples", 0600, dir, &pktpath_kproc_samples_ops, s);
+		if (e)
+			proc_set_size(e, s->samples_size);
+	}
 	if (!e) {
 		proc_remove(dir);
 		return NULL;

@@ -13,7 +13,12 @@
  * (procfs.h exports it as files.)  Everything is allocated by create; the
  * probe handlers only read the skb, parse a copy of its headers on the
  * stack and add to preallocated counters: no allocation, no sleeping, no
- * lock.
+ * lock but the sample ring's (below).
+ *
+ * Drop samples: every frame freed with a reason (that counting and the
+ * filter let through) also leaves its first snap bytes, with a header
+ * (drop_sample.h), in a ring (ring/ring.h) of sample_capacity slots that a
+ * reader maps and drains; a full ring counts the sample in its drops.
  *
  * Probe points: a stage's `probes` string (table/stages.h) is one or more
  * points joined by '+', all of them counted (ip_rcv and ip_list_rcv); a
@@ -44,9 +49,12 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
+#include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/clock.h>
 #include <linux/skbuff.h>
+#include <linux/spinlock.h>
+#include <linux/timekeeping.h>
 #include <linux/tracepoint.h>
 #include <linux/version.h>
 #include <linux/vmalloc.h>
@@ -55,7 +63,9 @@
 #include "../flow/proto.h"
 #include "../table/count.h"
 #include "../table/stages.h"
+#include "../ring/ring.h"
 #include "abi.h"
+#include "drop_sample.h"
 #include "reasons.h"
 #include "skb.h"
 
@@ -66,6 +76,7 @@
 #define PKTPATH_KSHIM_WHY_LEN 64
 #define PKTPATH_KSHIM_LOCATIONS 4 /* drop locations kept per reason */
 #define PKTPATH_KSHIM_FILTER_LEN 160
+#define PKTPATH_KSHIM_SEEN 64 /* skbs a CPU remembers the last stage of: a batch of 8 through 6 stages, and more */
 
 enum pktpath_kpoint_state { PKTPATH_KPOINT_OFF, PKTPATH_KPOINT_ATTACHED, PKTPATH_KPOINT_FAILED };
 enum pktpath_karg { PKTPATH_KARG_SKB, PKTPATH_KARG_LIST, PKTPATH_KARG_PSKB };
@@ -113,6 +124,19 @@ struct pktpath_kloc {
 	atomic64_t count;
 };
 
+/*
+ * Per CPU, the last probe hits (skb, stage), newest at next - 1: the stage
+ * a dropped skb's sample names.  Drops happen in the softirq that carried
+ * the skb through the stages, on its CPU; an skb freed elsewhere or later
+ * (a timer, another CPU), or after more hits than the history holds, has
+ * no stage (PKTPATH_KSAMPLE_NO_STAGE).
+ */
+struct pktpath_kseen {
+	const struct sk_buff *skb[PKTPATH_KSHIM_SEEN];
+	u16 stage[PKTPATH_KSHIM_SEEN];
+	u32 next;
+};
+
 struct pktpath_kshim_params {
 	const char *set;    /* stage set name (table/stages.h) */
 	const char *stages; /* NULL or "": every stage with its probes; "none"; else NAME[=PROBES],... */
@@ -121,8 +145,10 @@ struct pktpath_kshim_params {
 	u64 seed;           /* both tables' hash seed */
 	int ifindex;        /* 0: every device */
 	bool enabled;
-	bool frees;  /* attach skb:kfree_skb and skb:consume_skb (the drop table) */
-	bool timing; /* time the handlers (two local_clock() reads per skb) */
+	bool frees;          /* attach skb:kfree_skb and skb:consume_skb (the drop table) */
+	bool timing;         /* time the handlers (two local_clock() reads per skb) */
+	u32 snap;            /* bytes of a dropped frame kept in its sample (at most PKTPATH_KSAMPLE_SNAP_MAX) */
+	u32 sample_capacity; /* sample ring slots, a power of two; 0: no samples */
 };
 
 struct pktpath_kshim {
@@ -146,7 +172,14 @@ struct pktpath_kshim {
 	atomic64_t loc_other[PKTPATH_KREASON_ROWS]; /* drops at a location beyond the kept ones */
 	struct pktpath_kfilter filters[2];
 	struct pktpath_kfilter __rcu *filter;
-	struct mutex lock; /* control: reset, filter, enable, ifindex */
+	struct mutex lock;         /* control: reset, filter, enable, ifindex */
+	void *samples;             /* the sample ring's image (vmalloc_user: the samples file maps it), or NULL */
+	u64 samples_size;          /* bytes, whole pages */
+	struct pktpath_ring sring; /* the producer's view: constants in kernel memory, not the mapped ones */
+	u32 snap;
+	u64 sampled; /* samples written since load or reset, under sample_lock */
+	spinlock_t sample_lock;
+	struct pktpath_kseen __percpu *seen;
 };
 
 static const char *const pktpath_kdrop_stage_names[PKTPATH_KDROP_STAGES] = {"kfree_skb", "consume_skb"};
@@ -219,6 +252,74 @@ static inline void pktpath_kshim_record(struct pktpath_kshim *s, struct pktpath_
 	atomic64_add(segs, &st->counted);
 }
 
+/* Probes run with preemption disabled: this CPU's history stays ours while we write it. */
+static inline void pktpath_kseen_note(struct pktpath_kshim *s, const struct sk_buff *skb, u32 stage)
+{
+	struct pktpath_kseen *h = this_cpu_ptr(s->seen);
+	u32 i = h->next++ % PKTPATH_KSHIM_SEEN;
+
+	h->skb[i] = skb;
+	h->stage[i] = (u16)stage;
+}
+
+static inline u16 pktpath_kseen_stage(struct pktpath_kshim *s, const struct sk_buff *skb)
+{
+	const struct pktpath_kseen *h = this_cpu_ptr(s->seen);
+	u32 k;
+
+	for (k = 1; k <= PKTPATH_KSHIM_SEEN; k++) {
+		u32 i = (h->next - k) % PKTPATH_KSHIM_SEEN;
+
+		if (h->skb[i] == skb)
+			return h->stage[i];
+	}
+	return PKTPATH_KSAMPLE_NO_STAGE;
+}
+
+/*
+ * A dropped skb's sample, filled in place in the ring (zero copy: reserve,
+ * copy from the skb, commit).  The ring is single-producer under a spinlock
+ * rather than multi-producer: kfree_skb fires on any CPU, in softirq,
+ * process or hard interrupt context, and ring.h's multi-producer publish
+ * waits for the earlier claimer's tail, a word in memory the reader maps
+ * writable, so a stray write there would stall every producer for good;
+ * the lock's wait is bounded by one sample's copy.  Interrupts are off
+ * while it is held, so an interrupt's drop on this CPU cannot wait for the
+ * lock it interrupted.  Not inlined: its frame and the parser's copy of the
+ * headers are not on the stack together.
+ */
+static noinline void pktpath_kshim_sample(struct pktpath_kshim *s, const struct sk_buff *skb, u32 reason, u32 segs)
+{
+	u16 stage = pktpath_kseen_stage(s, skb);
+	int off = skb_mac_header_was_set(skb) ? skb_mac_offset(skb) : 0;
+	int len = (int)skb->len - off;
+	u32 wire = len > 0 ? (u32)len : 0;
+	u32 cap = wire < s->snap ? wire : s->snap;
+	struct pktpath_ksample *smp;
+	unsigned long flags;
+	u32 first;
+
+	spin_lock_irqsave(&s->sample_lock, flags);
+	if (pktpath_ring_reserve(&s->sring, 1, &first) == 1) {
+		smp = pktpath_ring_slot(&s->sring, first);
+		if (cap && skb_copy_bits(skb, off, smp + 1, cap))
+			cap = 0;
+		smp->ts_ns = ktime_get_real_ns();
+		smp->ifindex = (u32)skb->skb_iif;
+		smp->reason = reason;
+		smp->wire_len = wire;
+		smp->cap_len = cap;
+		smp->stage = stage;
+		smp->segs = segs < 0xffff ? (u16)segs : 0xffff;
+		smp->zero = 0;
+		pktpath_ring_commit(&s->sring, 1);
+		s->sampled++;
+	} else {
+		pktpath_ring_count_drops(&s->sring, 1);
+	}
+	spin_unlock_irqrestore(&s->sample_lock, flags);
+}
+
 /* A frame's way into the tables: the checks every probe makes, in the order its stats report them. */
 static inline int pktpath_kshim_classify(struct pktpath_kshim *s, struct pktpath_kstats *st, const struct sk_buff *skb,
 					 int layer, u32 segs, struct pktpath_parse_result *r, u32 *bytes)
@@ -251,8 +352,11 @@ static inline void pktpath_kshim_count(struct pktpath_kpoint *pt, const struct s
 	}
 	t0 = s->timing ? local_clock() : 0;
 	segs = pktpath_kskb_segs(skb);
-	if (!pktpath_kshim_classify(s, st, skb, pt->layer, segs, &r, &bytes))
+	if (!pktpath_kshim_classify(s, st, skb, pt->layer, segs, &r, &bytes)) {
 		pktpath_kshim_record(s, st, pt->stage, &r, segs, bytes);
+		if (s->seen)
+			pktpath_kseen_note(s, skb, pt->stage);
+	}
 	if (t0)
 		atomic64_add(local_clock() - t0, &st->ns);
 }
@@ -287,6 +391,8 @@ static inline void pktpath_kshim_freed(struct pktpath_kpoint *pt, const struct s
 		atomic64_add(segs, &st->counted);
 		if (pt->stage == PKTPATH_KDROP_KFREE)
 			pktpath_kshim_locate(s, reason, location, segs);
+		if (pt->stage == PKTPATH_KDROP_KFREE && s->samples)
+			pktpath_kshim_sample(s, skb, reason, segs);
 	}
 	if (t0)
 		atomic64_add(local_clock() - t0, &st->ns);
@@ -591,6 +697,8 @@ static inline void pktpath_kshim_destroy(struct pktpath_kshim *s)
 		return;
 	vfree(s->image);
 	vfree(s->drops);
+	vfree(s->samples);
+	free_percpu(s->seen);
 	vfree(s);
 }
 
@@ -599,6 +707,38 @@ static inline int pktpath_kshim_tables(struct pktpath_kshim *s)
 	int err = pktpath_table_init(s->image, s->image_size, &s->image_params);
 
 	return err ? err : pktpath_table_init(s->drops, s->drops_size, &s->drop_params);
+}
+
+/* The sample ring: its image in pages a reader can map, and the history of stages it names. */
+static inline int pktpath_kshim_samples(struct pktpath_kshim *s, u32 capacity, u32 snap, char *why, size_t why_len)
+{
+	u32 slot = pktpath_ksample_slot_size(snap);
+	enum pktpath_ring_error e;
+
+	spin_lock_init(&s->sample_lock);
+	if (!capacity)
+		return 0;
+	if (!pktpath_ring_valid_capacity(capacity) || capacity > (1u << 20) || !snap ||
+	    snap > PKTPATH_KSAMPLE_SNAP_MAX) {
+		snprintf(why, why_len, "sample_capacity %u / snap %u: a power of two up to 2^20, 1 to %u bytes",
+			 capacity, snap, PKTPATH_KSAMPLE_SNAP_MAX);
+		return -EINVAL;
+	}
+	s->snap = snap;
+	s->samples_size = PAGE_ALIGN(pktpath_ring_bytes(capacity, slot));
+	s->samples = vmalloc_user(s->samples_size);
+	s->seen = alloc_percpu(struct pktpath_kseen);
+	if (!s->samples || !s->seen) {
+		snprintf(why, why_len, "cannot allocate %llu bytes of sample ring", s->samples_size);
+		return -ENOMEM;
+	}
+	e = pktpath_ring_init(s->samples, s->samples_size, capacity, slot, 8, PKTPATH_RING_SINGLE, PKTPATH_RING_SINGLE,
+			      &s->sring);
+	if (e != PKTPATH_RING_OK) {
+		snprintf(why, why_len, "sample ring: error %d", e);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* Everything the shim needs, allocated and formatted; NULL with a message in why on failure. */
@@ -667,6 +807,8 @@ static inline struct pktpath_kshim *pktpath_kshim_create(const struct pktpath_ks
 	strscpy(s->filters[0].text, "-", sizeof(s->filters[0].text));
 	if (pktpath_kshim_plan(s, p->stages, why, why_len))
 		goto fail;
+	if (pktpath_kshim_samples(s, p->sample_capacity, p->snap, why, why_len))
+		goto fail;
 	for (i = 0; i < PKTPATH_KDROP_STAGES; i++) {
 		struct pktpath_kpoint *pt = &s->free_points[i];
 
@@ -718,6 +860,13 @@ static inline void pktpath_kshim_reset(struct pktpath_kshim *s)
 			atomic64_set(&s->locs[i][j].count, 0);
 		}
 		atomic64_set(&s->loc_other[i], 0);
+	}
+	/* Samples not yet read stay: the reader's side of the ring is the reader's to move. */
+	if (s->samples) {
+		spin_lock_irq(&s->sample_lock);
+		s->sampled = 0;
+		PKTPATH_STORE_RELAXED(&s->sring.h->drops, 0);
+		spin_unlock_irq(&s->sample_lock);
 	}
 	WRITE_ONCE(s->enabled, enabled);
 }

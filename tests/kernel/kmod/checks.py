@@ -16,12 +16,19 @@
   checks.py total DOC STAGE       frames counted at STAGE
   checks.py schema SCHEMA DOC...  every document valid; a doctored one (a required field gone) refused
   checks.py symbol DOC STAGE      the symbols STAGE's points attached to
+  checks.py samples DOC PCAPNG [--unstaged R,R]   the drop samples as tshark reads them back:
+      per flow and reason, their frames (segs) equal the drop table's kfree_skb frames, per
+      reason too; each names its flow's last stage (those of the reasons R may name none);
+      timestamps never go back
+  checks.py kept SAMPLES.pcap CAPTURE.pcap N   N samples, each byte for byte a UDP frame of
+      CAPTURE for the receiver, and per flow that flow's first frames in order
   checks.py points DOC | reasons DOC   facts for the summary
 
 Exit 0 when the assertion holds, 1 when not (the lines say why); the last
 line is the figure the summary shows.
 """
 import json
+import subprocess
 import sys
 
 
@@ -244,6 +251,104 @@ def schema(args):
     return 1 if bad else 0
 
 
+SAMPLE_FIELDS = ["frame.time_epoch", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "ip.proto", "ipv6.nxt",
+                 "udp.srcport", "udp.dstport", "tcp.srcport", "tcp.dstport", "frame.comment"]
+
+
+def sample_flow(f):
+    """The flow label pktpath-kstat prints, from tshark's fields of one sample."""
+    v6 = bool(f["ipv6.src"])
+    proto = {"6": "tcp", "17": "udp"}.get(f["ipv6.nxt"] if v6 else f["ip.proto"], "?")
+    sport, dport = (f["tcp.srcport"], f["tcp.dstport"]) if proto == "tcp" else (f["udp.srcport"], f["udp.dstport"])
+    src, dst = (f"[{f['ipv6.src']}]", f"[{f['ipv6.dst']}]") if v6 else (f["ip.src"], f["ip.dst"])
+    return f"{proto} {src}:{sport} > {dst}:{dport}"
+
+
+def samples(args):
+    doc = load(args[0])
+    unstaged = args[3].split(",") if len(args) > 3 and args[2] == "--unstaged" else []
+    names = stage_names(doc)
+    table = rows(doc)
+    got, by_reason, bad, last_ts, n = {}, {}, [], 0.0, 0
+    cmd = ["tshark", "-r", args[1], "-T", "fields", "-E", "separator=/t"]
+    for field in SAMPLE_FIELDS:
+        cmd += ["-e", field]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        f = dict(zip(SAMPLE_FIELDS, line.split("\t")))
+        n += 1
+        c = dict(kv.split("=", 1) for kv in f["frame.comment"].split(" ") if "=" in kv)
+        flow, segs = sample_flow(f), int(c.get("segs", "0"))
+        got[(flow, c.get("reason"))] = got.get((flow, c.get("reason")), 0) + segs
+        by_reason[c.get("reason")] = by_reason.get(c.get("reason"), 0) + segs
+        p = table.get(flow, ([0],))[0]
+        last = names[max(i for i in range(len(names)) if p[i])] if any(p) else "-"
+        if c.get("stage") != last and not (c.get("stage") == "-" and c.get("reason") in unstaged):
+            bad.append(f"sample {n} ({flow}, {c.get('reason')}): stage {c.get('stage')}, the flow's last {last}")
+        ts = float(f["frame.time_epoch"])
+        if ts < last_ts:
+            bad.append(f"sample {n}: timestamp {ts} before the previous one's {last_ts}")
+        last_ts = ts
+    want = {(r["flow"], r["reason"]): r["frames"] for r in doc["frees"] if r["by"] == "kfree_skb"}
+    for k in sorted(set(want) | set(got)):
+        if want.get(k, 0) != got.get(k, 0):
+            bad.append(f"{k[0]} {k[1]}: {want.get(k, 0)} frames in the drop table, {got.get(k, 0)} in the samples")
+    for r in doc["reasons"]:
+        if r["frames"] != by_reason.get(r["reason"], 0):
+            bad.append(f"reason {r['reason']}: {r['frames']} frames dropped, {by_reason.get(r['reason'], 0)} sampled")
+    for b in bad[:15]:
+        print("FAIL:", b)
+    print(f"{n} samples, {sum(got.values())} frames: " +
+          " ".join(f"{r}={v}" for r, v in sorted(by_reason.items())) if not bad else f"{len(bad)} differences")
+    return 1 if bad or not n else 0
+
+
+def pcap_frames(path):
+    """The frames of a little-endian pcap (micro- or nanosecond magic), as bytes."""
+    data = open(path, "rb").read()
+    if data[:4] not in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        raise SystemExit(f"FAIL: {path}: not a little-endian pcap")
+    out, at = [], 24
+    while at + 16 <= len(data):
+        caplen = int.from_bytes(data[at + 8:at + 12], "little")
+        out.append(data[at + 16:at + 16 + caplen])
+        at += 16 + caplen
+    return out
+
+
+def udp_flow(fr):
+    """(addresses, ports) of an Ethernet IPv4/IPv6 UDP frame, or None."""
+    et = fr[12:14]
+    if et == b"\x08\x00" and fr[23] == 17:
+        return fr[26:34] + fr[34:38]
+    if et == b"\x86\xdd" and fr[20] == 17:
+        return fr[22:54] + fr[54:58]
+    return None
+
+
+def kept(args):
+    got, cap, n = pcap_frames(args[0]), pcap_frames(args[1]), int(args[2])
+    receiver = bytes.fromhex("525400000002")
+    provoked = {}
+    for fr in cap:
+        if fr[:6] == receiver and udp_flow(fr):
+            provoked.setdefault(udp_flow(fr), []).append(fr)
+    seen, bad = {}, []
+    for i, fr in enumerate(got):
+        f = udp_flow(fr)
+        k = seen.get(f, 0)
+        if f not in provoked or k >= len(provoked[f]) or provoked[f][k] != fr:
+            bad.append(f"sample {i + 1} ({len(fr)} bytes) is not its flow's next provoked frame ({k + 1})")
+        seen[f] = k + 1
+    if len(got) != n:
+        bad.append(f"{len(got)} samples, not {n}")
+    for b in bad[:10]:
+        print("FAIL:", b)
+    print(f"{len(got)} samples: the first {', '.join(str(v) for v in seen.values())} frames of {len(seen)} flows"
+          if not bad else f"{len(bad)} differences")
+    return 1 if bad else 0
+
+
 def total(args):
     doc = load(args[0])
     print(doc["table"]["totals"]["packets"][stage_names(doc).index(args[1])])
@@ -272,7 +377,7 @@ def reasons(args):
 
 
 COMMANDS = {"compare": compare, "conserve": conserve, "loss": loss, "attached": attached, "missing": missing,
-            "clean": clean, "gro": gro, "schema": schema, "symbol": symbol, "total": total, "points": points, "reasons": reasons}
+            "clean": clean, "gro": gro, "schema": schema, "samples": samples, "kept": kept, "symbol": symbol, "total": total, "points": points, "reasons": reasons}
 
 if __name__ == "__main__":
     if len(sys.argv) < 3 or sys.argv[1] not in COMMANDS:

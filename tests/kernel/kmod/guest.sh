@@ -7,16 +7,19 @@
 # $PP_OUT/PHASE/ (status, image, drops, ls.txt) with the injector's line
 # (inject.txt) and the receiver's rx_packets delta (rx.txt):
 #   main       default stages, mix.pcap PASSES times
-#   losses     reset, promiscuous receiver, UDP sinks, losses.pcap once
+#   losses     reset, promiscuous receiver, UDP sinks, losses.pcap once;
+#              the drop samples drained into samples.pcapng (dump.txt)
 #   live       pktpath-kstat --interval in the guest during paced traffic
 #   overflow   capacity=4, mix.pcap once
 #   missing    a probe on a function that does not exist, the
 #              netif_receive_skb stage by kprobe on its clone, filter proto=udp
 #   identical  eth_type_trans and napi_gro_receive only, mix.pcap once; then
 #              once more with counting paused (paused.status, paused.image)
+#   samples    sample_capacity=64, filter proto=udp, no socket, no reader:
+#              losses.pcap once, then the ring drained into samples.pcap
 #   churn      20 loads and unloads under paced traffic (churn.txt)
-# and kallsyms.txt (the RX-path functions' names in /proc/kallsyms), nonroot.txt (opening the files as uid 65534), control.txt (a bad
-# command's exit status).  The host (host.sh) makes the assertions; this
+# and kallsyms.txt (the RX-path functions' names in /proc/kallsyms), nonroot.txt (opening the files as uid 65534,
+# and mapping the samples as root and as 65534: mmap.txt), control.txt (a bad command's exit status).  The host (host.sh) makes the assertions; this
 # script fails only when a step cannot run at all.
 # shellcheck source=tests/kernel/guest/lib.sh
 . /lib/pktpath/lib.sh
@@ -81,10 +84,13 @@ phase main || exit 10
 inject /scenario/mix.pcap -n "$PASSES"
 settle
 save
-for f in image drops status; do
+for f in image drops status samples; do
 	echo "$f $(pktpath-ktool open-as 65534 "$P/$f" r)"
 done >"$PP_OUT/nonroot.txt"
 echo "control $(pktpath-ktool open-as 65534 "$P/control" w)" >>"$PP_OUT/nonroot.txt"
+for u in 0 65534; do
+	echo "$u $(pktpath-ktool open-as $u "$P/samples" m | tr '\n' ' ')"
+done >"$PP_OUT/mmap.txt"
 echo bogus >"$P/control" 2>/dev/null
 echo "bogus=$?" >"$PP_OUT/control.txt"
 echo "filter port=99999" >"$P/control" 2>/dev/null
@@ -94,6 +100,8 @@ echo reset >"$P/control"
 echo enable >"$P/control"
 PHASE=$PP_OUT/losses
 mkdir -p "$PHASE"
+# The main phase's samples out of the way: reset leaves the reader's side of the ring alone.
+pktpath-kstat --dump-drops /tmp/main.pcap >"$PHASE/before.txt" 2>&1
 RX0=$(pp_stat "$R" rx_packets)
 ip link set "$R" promisc on
 pktpath-ktool sink 5001 read >"$PHASE/sink-read.txt" &
@@ -110,6 +118,7 @@ wait "$reader" "$holder" 2>/dev/null
 settle
 ip link set "$R" promisc off
 save
+pktpath-kstat --dump-drops "$PHASE/samples.pcapng" >"$PHASE/dump.txt" 2>"$PHASE/dump.err"
 
 echo reset >"$P/control"
 echo enable >"$P/control"
@@ -144,6 +153,15 @@ inject /scenario/mix.pcap
 settle
 cat "$P/status" >"$PHASE/paused.status"
 cat "$P/image" >"$PHASE/paused.image"
+unload
+
+# Nobody drains the ring: past its 64 slots every sample is a counted drop.
+phase samples sample_capacity=64 || exit 14
+echo "filter proto=udp" >"$P/control"
+inject /scenario/losses.pcap
+settle
+save
+pktpath-kstat --dump-drops "$PHASE/samples.pcap" >"$PHASE/dump.txt" 2>"$PHASE/dump.err"
 unload
 
 PHASE=$PP_OUT/churn

@@ -31,6 +31,8 @@ km_build() {
 }
 
 scenario_setup() {
+	# The drop samples are read back by other tools than the project's.
+	kh_deps tcpdump tshark
 	local bin=$KH_CACHE/bin
 	KM_DATA=$KH_CACHE/kmod
 	mkdir -p "$bin" "$KM_DATA"
@@ -106,12 +108,12 @@ km_assert() {
 scenario_check() {
 	local res=$1 k=$KH_KVER p
 	KM_RES=$res
-	for p in main losses overflow missing identical; do
+	for p in main losses overflow missing identical samples; do
 		kh_assert_cmd "$k: pktpath-kstat reads the $p phase's files" km_json "$p"
 	done
 
 	km_assert "$k: pktpath-kstat --json of every phase against docs/schema/pktpath-kstat-1.schema.json" \
-		schema "$KH_REPO/docs/schema/pktpath-kstat-1.schema.json" "$res"/{main,losses,overflow,missing,identical}/kstat.json
+		schema "$KH_REPO/docs/schema/pktpath-kstat-1.schema.json" "$res"/{main,losses,overflow,missing,identical,samples}/kstat.json
 
 	# Attachment: every default probe point attached; which symbol each one took.
 	km_assert "$k: every default probe point attached" attached "$res/main/kstat.json"
@@ -161,6 +163,38 @@ scenario_check() {
 	km_assert "$k: losses: GRO merged frames, counted by segment" gro "$res/losses/kstat.json" tcp_v4_rcv
 	kh_info "$k: losses: $(km_check reasons "$res/losses/kstat.json")"
 
+	# The losses' drop samples, drained into pcapng and read back by tcpdump and tshark.
+	local dump=$res/losses/dump.txt
+	kh_assert_eq "$k: losses: the sample ring dropped nothing" 0 "$(km_kv "$dump" ring_drops)"
+	kh_assert_eq "$k: losses: samples drained = the module's samples written = packets tcpdump reads back" \
+		"$(km_kv "$dump" written) $(km_kv "$dump" written)" \
+		"$(sed -n 's/^samples .* written=\([0-9]*\) .*/\1/p' "$res/losses/status") $(tcpdump -nn -r "$res/losses/samples.pcapng" 2>/dev/null | wc -l)"
+	# Frames the holding socket still queued are freed when it closes (NOT_SPECIFIED, in udp_destruct_common):
+	# in process context, long after their softirq, so no stage is known for them.
+	kh_assert_eq "$k: losses: the library's reader reads the pcapng back, every frame with its flow key" \
+		"format=pcapng frames=$(km_kv "$dump" written) ok=$(km_kv "$dump" written)" \
+		"$("$KM_TOOL" read "$res/losses/samples.pcapng")"
+	km_assert "$k: losses: drop samples per flow and reason (tshark) = the drop table's, each at its flow's last stage" \
+		samples "$res/losses/kstat.json" "$res/losses/samples.pcapng" --unstaged NOT_SPECIFIED
+
+	# No reader: the ring keeps its first 64 samples and counts every later one as a drop.
+	local provoked cap=64
+	provoked=$(tcpdump -nn -r "$KM_DATA/losses.pcap" "ether dst $KH_RECEIVER_MAC and udp" 2>/dev/null | wc -l)
+	dump=$res/samples/dump.txt
+	kh_assert_eq "$k: samples: UDP frames for the receiver in losses.pcap (tcpdump) = frames the kernel dropped" \
+		"$provoked" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["dropped"])' "$res/samples/kstat.json")"
+	kh_assert_eq "$k: samples: ring drops = provoked - capacity, in the status and as drained" \
+		"$((provoked - cap)) $((provoked - cap))" \
+		"$(sed -n 's/^samples .* drops=\([0-9]*\)$/\1/p' "$res/samples/status") $(km_kv "$dump" ring_drops)"
+	kh_assert_eq "$k: samples: drained, as pcap" "written=$cap capacity=$cap format=pcap" \
+		"written=$(km_kv "$dump" written) capacity=$(km_kv "$dump" capacity) format=$(km_kv "$dump" format)"
+	# Drops come in the order the stack reaches them, not the wire's (a batch's IP_CSUM frames fall in
+	# ip_rcv before its UDP_CSUM ones reach udp_rcv): within a flow, the wire's.
+	km_assert "$k: samples: the pcap holds $cap provoked frames byte for byte, per flow its first ones in order" \
+		kept "$res/samples/samples.pcap" "$KM_DATA/losses.pcap" $cap
+	kh_assert_eq "$k: samples: tcpdump and the library's reader read the pcap" "$cap format=pcap-nsec frames=$cap ok=$cap" \
+		"$(tcpdump -nn -r "$res/samples/samples.pcap" 2>/dev/null | wc -l) $("$KM_TOOL" read "$res/samples/samples.pcap")"
+
 	# A full table keeps counting in its overflow row.
 	km_assert "$k: overflow: capacity 4, the rest in the overflow row, as the library's table does it" \
 		compare "$KM_DATA/overflow.expected.json" "$res/overflow/kstat.json" --overflow
@@ -179,12 +213,15 @@ scenario_check() {
 		"$(sed -n 's/^stage 0 eth_type_trans .* disabled=\([0-9]*\) .*/\1/p' "$res/identical/paused.status")"
 
 	# Files: root only; a bad command is refused.
-	kh_assert_eq "$k: image, drops, status mode" "-r-------- -r-------- -r--------" \
-		"$(awk '$NF == "image" || $NF == "drops" || $NF == "status" { printf "%s%s", sep, $1; sep = " " }' "$res/main/ls.txt")"
+	kh_assert_eq "$k: image, drops, status, samples mode" "-r-------- -r-------- -r-------- -rw-------" \
+		"$(awk '$NF == "image" || $NF == "drops" || $NF == "status" { printf "%s%s", sep, $1; sep = " " }
+			$NF == "samples" { s = $1 } END { print " " s }' "$res/main/ls.txt")"
 	kh_assert_eq "$k: control mode" "--w-------" "$(awk '$NF == "control" { print $1 }' "$res/main/ls.txt")"
-	kh_assert_eq "$k: uid 65534 cannot open image, drops, status or control" \
-		"image open errno=13 (Permission denied)|drops open errno=13 (Permission denied)|status open errno=13 (Permission denied)|control open errno=13 (Permission denied)" \
+	kh_assert_eq "$k: uid 65534 cannot open image, drops, status, samples or control" \
+		"image open errno=13 (Permission denied)|drops open errno=13 (Permission denied)|status open errno=13 (Permission denied)|samples open errno=13 (Permission denied)|control open errno=13 (Permission denied)" \
 		"$(paste -sd'|' "$res/nonroot.txt")"
+	kh_assert_eq "$k: the samples map shared for root, not for uid 65534" \
+		"0 open ok mmap ok|65534 open errno=13 (Permission denied)" "$(sed 's/ *$//' "$res/mmap.txt" | paste -sd'|')"
 	kh_assert_eq "$k: bad control commands are refused" "bogus=1 bad_filter=1" "$(paste -sd' ' "$res/control.txt")"
 
 	# The live view in the guest.
@@ -195,5 +232,5 @@ scenario_check() {
 	kh_assert_eq "$k: churn: loads and unloads under traffic" "cycles=$KM_CHURN ok=$KM_CHURN" \
 		"$(cat "$res/churn/churn.txt")"
 	kh_assert_cmd "$k: churn: /proc/pktpath gone after the last unload" test ! -e "$res/churn/proc-after.txt"
-	kh_assert_eq "$k: rmmod exit codes (live, overflow, missing, identical)" "0 0 0 0" "$(cat "$res"/{live,overflow,missing,identical}/rmmod.rc 2>/dev/null | paste -sd' ')"
+	kh_assert_eq "$k: rmmod exit codes (live, overflow, missing, identical, samples)" "0 0 0 0 0" "$(cat "$res"/{live,overflow,missing,identical,samples}/rmmod.rc 2>/dev/null | paste -sd' ')"
 }

@@ -16,6 +16,10 @@
 //     --promisc      the receiver is promiscuous (frames for other MACs reach it)
 //     --filter C=V   a flow filter criterion (replay/filter.hpp: the module's rules)
 //     --capacity N   flow table slots (4096, the module's default)
+//   pktpath-kmodtest read FILE
+//       the library's reader on a capture (the module's drop samples as
+//       pktpath-kstat wrote them): "format=F frames=N" and, per parse
+//       status, how many frames the parser gave it
 //
 // The model (what Linux 6.1 and 6.12 do with a frame on a NIC without VLAN
 // devices, forwarding off, receiver 192.0.2.2 and 2001:db8::2): every frame
@@ -348,11 +352,39 @@ private:
 	std::map<frag_id, frag_queue> frags_;
 };
 
+int read_back(const char *path)
+{
+	pktpath::capture::reader rd;
+	if (!rd.open(path)) {
+		std::fprintf(stderr, "pktpath-kmodtest: %s: %s\n", path, rd.err().message);
+		return 1;
+	}
+	std::map<std::string, unsigned long> by_status;
+	unsigned long n = 0;
+	pktpath::capture::frame f;
+	while (rd.next(f)) {
+		pktpath_parse_result r;
+		pktpath_parse(f.data, f.caplen, f.linktype, 0, &r);
+		by_status[pktpath_status_name(r.status)]++;
+		n++;
+	}
+	if (rd.failed()) {
+		std::fprintf(stderr, "pktpath-kmodtest: %s: %s\n", path, rd.err().message);
+		return 1;
+	}
+	std::printf("format=%s frames=%lu", pktpath::capture::to_string(rd.fmt()), n);
+	for (const auto &s : by_status)
+		std::printf(" %s=%lu", s.first.c_str(), s.second);
+	std::printf("\n");
+	return 0;
+}
+
 int usage()
 {
 	std::fputs("usage: pktpath-kmodtest losses OUT.pcap\n"
 		   "       pktpath-kmodtest expect [--stages A,B] [--promisc] [--filter C=V]... [--capacity N] "
-		   "OUT.img PCAP[:PASSES]...\n",
+		   "OUT.img PCAP[:PASSES]...\n"
+		   "       pktpath-kmodtest read FILE\n",
 		   stderr);
 	return 2;
 }
@@ -437,6 +469,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && std::strcmp(argv[1], "losses") == 0)
 		return write_losses(argv[2]);
+	if (argc == 3 && std::strcmp(argv[1], "read") == 0)
+		return read_back(argv[2]);
 	if (argc >= 2 && std::strcmp(argv[1], "expect") == 0)
 		return expect(argc - 2, argv + 2);
 	return usage();

@@ -4,8 +4,10 @@
  *
  *   pktpath-ktool sink PORT read          a UDP socket on PORT (IPv4 and IPv6) that reads everything
  *   pktpath-ktool sink PORT hold RCVBUF   one that never reads, SO_RCVBUF set to RCVBUF bytes
- *   pktpath-ktool open-as UID PATH r|w    opens PATH as UID (and GID UID); prints "open ok" or
- *                                         "open errno=N (TEXT)"
+ *   pktpath-ktool open-as UID PATH r|w|m  opens PATH as UID (and GID UID) for reading, writing,
+ *                                         or both and maps its first page shared (m); prints
+ *                                         "open ok" or "open errno=N (TEXT)" (m: then "mmap ok"
+ *                                         or "mmap errno=N (TEXT)")
  *   pktpath-ktool through IF N CMD...     runs CMD (an injector), then waits until IF has received
  *                                         N more frames (or none came for 1 s); prints
  *                                         "received=R elapsed_ns=T frames_per_s=F rc=C", T from
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -45,20 +48,28 @@ static int sink(int port, int hold, int rcvbuf)
 	}
 }
 
-static int open_as(int uid, const char *path, int write)
+static int open_as(int uid, const char *path, char mode)
 {
+	void *p;
 	int fd;
 
 	if (setgid((gid_t)uid) || setuid((uid_t)uid)) {
 		perror("pktpath-ktool: setuid");
 		return 1;
 	}
-	fd = open(path, write ? O_WRONLY : O_RDONLY);
+	fd = open(path, mode == 'w' ? O_WRONLY : mode == 'm' ? O_RDWR : O_RDONLY);
 	if (fd < 0) {
 		printf("open errno=%d (%s)\n", errno, strerror(errno));
 		return 0;
 	}
 	printf("open ok\n");
+	if (mode == 'm') {
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			printf("mmap errno=%d (%s)\n", errno, strerror(errno));
+		else
+			printf("mmap ok\n");
+	}
 	close(fd);
 	return 0;
 }
@@ -131,7 +142,7 @@ int main(int argc, char **argv)
 	if (argc == 5 && !strcmp(argv[1], "sink") && !strcmp(argv[3], "hold"))
 		return sink(atoi(argv[2]), 1, atoi(argv[4]));
 	if (argc == 5 && !strcmp(argv[1], "open-as"))
-		return open_as(atoi(argv[2]), argv[3], argv[4][0] == 'w');
+		return open_as(atoi(argv[2]), argv[3], argv[4][0]);
 	if (argc >= 5 && !strcmp(argv[1], "through"))
 		return through(argv[2], atoll(argv[3]), argv + 4);
 	fprintf(stderr, "usage: pktpath-ktool sink PORT read | sink PORT hold RCVBUF | open-as UID PATH r|w |\n"

@@ -51,24 +51,26 @@ def main():
 
 
 def handler_ns(res, frames):
-    """Per stage of the timed runs: handler ns per frame counted (median, min-max over the rounds),
-    and all the handlers' time per injected frame."""
+    """Per configuration run with timing=1 ("timed", and any other whose status has handler
+    times) and per stage: handler ns per frame counted (median, min-max over the rounds), and
+    all the handlers' time per injected frame."""
     per, total = {}, {}
     d = os.path.join(res, "status")
     for f in sorted(os.listdir(d)):
-        if f.split(".")[0] != "timed":
-            continue
+        config = f.split(".")[0]
         for line in open(os.path.join(d, f)):
             m = re.match(r"(stage \d+|free) (\S+) .*counted=(\d+) .* ns=(\d+)", line)
-            if m and int(m.group(3)):
-                per.setdefault(m.group(2), []).append(int(m.group(4)) / int(m.group(3)))
-                total[f] = total.get(f, 0) + int(m.group(4))
-    for name, v in per.items():
-        print(f"perf handler {name}: {statistics.median(v):.0f} ns per frame counted "
+            if m and int(m.group(3)) and int(m.group(4)):
+                per.setdefault((config, m.group(2)), []).append(int(m.group(4)) / int(m.group(3)))
+                total.setdefault(config, {})[f] = total.get(config, {}).get(f, 0) + int(m.group(4))
+    for (config, name), v in per.items():
+        label = name if config == "timed" else f"{config}/{name}"
+        print(f"perf handler {label}: {statistics.median(v):.0f} ns per frame counted "
               f"(range {min(v):.0f}-{max(v):.0f}, {len(v)} rounds)")
-    if total:
-        t = [n / frames for n in total.values()]
-        print(f"perf handlers together: {statistics.median(t):.0f} ns per injected frame "
+    for config, runs in total.items():
+        t = [n / frames for n in runs.values()]
+        label = "" if config == "timed" else f" ({config})"
+        print(f"perf handlers together{label}: {statistics.median(t):.0f} ns per injected frame "
               f"(range {min(t):.0f}-{max(t):.0f})")
 
 

@@ -18,7 +18,9 @@
 # frame is made.
 #
 #   bash tests/kernel/run.sh --scenario tests/kernel/perf [--kernel 6.1|6.12]
-#   PKTPATH_PERF_FRAMES (4000), PKTPATH_PERF_REPS (7)
+#   PKTPATH_PERF_FRAMES (4000), PKTPATH_PERF_REPS (7), PKTPATH_PERF_CONFIGS
+#   ("NAME:PARAMS" words instead of the ones below; "timed" is the one whose
+#   handler times are reported)
 
 # shellcheck source=tests/kernel/kmod/host.sh
 . "$KH_LIB_DIR/kmod/host.sh"
@@ -30,8 +32,8 @@ PERF_REPS=${PKTPATH_PERF_REPS:-7}
 # Everything; everything with its handlers timed (timing=1: ns= per stage in
 # the status); one stage at a time without the drop tracepoints; the drop
 # tracepoints alone.
-PERF_CONFIGS="all:- timed:timing=1 $(for s in eth_type_trans napi_gro_receive netif_receive_skb ip_rcv ipv6_rcv tcp_v4_rcv \
-	udp_rcv tcp_v6_rcv udpv6_rcv; do printf '%s:stages=%s,frees=0 ' "$s" "$s"; done)frees:stages=none"
+PERF_CONFIGS=${PKTPATH_PERF_CONFIGS:-"all:- timed:timing=1 $(for s in eth_type_trans napi_gro_receive netif_receive_skb ip_rcv \
+	ipv6_rcv tcp_v4_rcv udp_rcv tcp_v6_rcv udpv6_rcv; do printf '%s:stages=%s,frees=0 ' "$s" "$s"; done)frees:stages=none"}
 
 eval "km_$(declare -f scenario_prepare)"
 scenario_prepare() {
