@@ -110,6 +110,10 @@ PKTPATH_STATIC_ASSERT(offsetof(struct pktpath_ring_header, prod) == 128 &&
 PKTPATH_STATIC_ASSERT(offsetof(struct pktpath_ring_side, tail) == 4 &&
 			      offsetof(struct pktpath_ring_side, cached_other_tail) == 8,
 		      "side indices");
+/* Processes share the indices and the drops counter: their atomics must take no lock. */
+#if defined(__GCC_ATOMIC_INT_LOCK_FREE) && (__GCC_ATOMIC_INT_LOCK_FREE != 2 || __GCC_ATOMIC_LLONG_LOCK_FREE != 2)
+#error "the ring image needs lock-free 32- and 64-bit atomics"
+#endif
 PKTPATH_STATIC_ASSERT(sizeof(struct pktpath_ring_header) == 384 &&
 			      PKTPATH_RING_ALIGNOF(struct pktpath_ring_header) == PKTPATH_RING_LINE_PAIR,
 		      "slots start on their own line pair");
@@ -183,9 +187,9 @@ PKTPATH_INLINE void pktpath_ring_view_of_(struct pktpath_ring_header *h, struct 
  * Lays out an empty ring in mem (aligned to PKTPATH_RING_LINE_PAIR, at
  * least pktpath_ring_bytes() long) and, when r is not NULL, fills its view.
  */
-PKTPATH_INLINE enum pktpath_ring_error pktpath_ring_init(void *mem, size_t bytes, uint32_t capacity,
-							 uint32_t elem_size, uint32_t elem_align, uint32_t prod_sync,
-							 uint32_t cons_sync, struct pktpath_ring *r)
+PKTPATH_INLINE enum pktpath_ring_error pktpath_ring_init(void *mem, size_t bytes, uint32_t capacity, uint32_t elem_size,
+							 uint32_t elem_align, uint32_t prod_sync, uint32_t cons_sync,
+							 struct pktpath_ring *r)
 {
 	struct pktpath_ring_header *h = (struct pktpath_ring_header *)mem;
 	enum pktpath_ring_error e = pktpath_ring_check_memory_(mem, bytes, capacity, elem_size);
@@ -349,8 +353,8 @@ PKTPATH_RING_HOT uint32_t pktpath_ring_claim_(const struct pktpath_ring *r, stru
 }
 
 /* Makes [head, head + k) of one side visible to the other; a multi side publishes in claim order. */
-PKTPATH_RING_HOT void pktpath_ring_publish_(const struct pktpath_ring *r, struct pktpath_ring_side *side,
-					    uint32_t sync, uint32_t head, uint32_t k)
+PKTPATH_RING_HOT void pktpath_ring_publish_(const struct pktpath_ring *r, struct pktpath_ring_side *side, uint32_t sync,
+					    uint32_t head, uint32_t k)
 {
 	if (sync == PKTPATH_RING_MULTI) {
 		uint32_t spins = 0;
@@ -395,7 +399,8 @@ PKTPATH_RING_HOT void pktpath_ring_copy_in_(const struct pktpath_ring *r, uint32
 	}
 	memcpy(r->slots + (size_t)idx * r->elem_size, src, (size_t)first * r->elem_size);
 	if (n != first)
-		memcpy(r->slots, (const uint8_t *)src + (size_t)first * r->elem_size, (size_t)(n - first) * r->elem_size);
+		memcpy(r->slots, (const uint8_t *)src + (size_t)first * r->elem_size,
+		       (size_t)(n - first) * r->elem_size);
 }
 
 PKTPATH_RING_HOT void pktpath_ring_copy_out_(const struct pktpath_ring *r, uint32_t head, void *dst, uint32_t n)
