@@ -352,25 +352,35 @@ PKTPATH_RING_HOT uint32_t pktpath_ring_claim_(const struct pktpath_ring *r, stru
 	}
 }
 
+/*
+ * A multi side's wait for the claimers before it to publish: rare, so out
+ * of line, which keeps the hot path free of the loop and of the call.
+ */
+static PKTPATH_NOINLINE_COLD void pktpath_ring_wait_turn_(const struct pktpath_ring_side *side, uint32_t head,
+							  pktpath_ring_pause_fn pause)
+{
+	uint32_t spins = 0;
+
+	/* Acquire: as in pktpath_ring_publish_(). */
+	while (PKTPATH_LOAD_ACQUIRE(&side->tail) != head) {
+		if (pause)
+			pause(spins++);
+		else
+			pktpath_cpu_relax();
+	}
+}
+
 /* Makes [head, head + k) of one side visible to the other; a multi side publishes in claim order. */
 PKTPATH_RING_HOT void pktpath_ring_publish_(const struct pktpath_ring *r, struct pktpath_ring_side *side, uint32_t sync,
 					    uint32_t head, uint32_t k)
 {
-	if (sync == PKTPATH_RING_MULTI) {
-		uint32_t spins = 0;
-
-		/*
-		 * Acquire: pairs with the earlier claimer's release of this tail, so
-		 * its slot accesses happen before our release below and reach the
-		 * other side through it.
-		 */
-		while (PKTPATH_LOAD_ACQUIRE(&side->tail) != head) {
-			if (r->pause)
-				r->pause(spins++);
-			else
-				pktpath_cpu_relax();
-		}
-	}
+	/*
+	 * Acquire: pairs with the earlier claimer's release of this tail, so
+	 * its slot accesses happen before our release below and reach the
+	 * other side through it.
+	 */
+	if (sync == PKTPATH_RING_MULTI && PKTPATH_UNLIKELY(PKTPATH_LOAD_ACQUIRE(&side->tail) != head))
+		pktpath_ring_wait_turn_(side, head, r->pause);
 	/* Release: pairs with the other side's acquire of this tail; our slot accesses are complete first. */
 	PKTPATH_STORE_RELEASE(&side->tail, head + k);
 }
