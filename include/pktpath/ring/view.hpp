@@ -73,32 +73,20 @@ public:
 
 	ring_view() = default; // invalid until assigned from create()/attach()
 
-	bool valid() const { return h_ != nullptr; }
+	bool valid() const { return r_.h != nullptr; }
 	explicit operator bool() const { return valid(); }
 
-	std::uint32_t capacity() const { return capacity_; }
+	std::uint32_t capacity() const { return r_.capacity; }
 	// Snapshots: exact when no other thread is using the ring.
-	std::uint32_t size() const
-	{
-		const pktpath_ring r = core();
-		return pktpath_ring_count(&r);
-	}
-	std::uint32_t free_space() const { return capacity_ - size(); }
+	std::uint32_t size() const { return pktpath_ring_count(&r_); }
+	std::uint32_t free_space() const { return r_.capacity - size(); }
 	bool empty() const { return size() == 0; }
-	bool full() const { return size() == capacity_; }
-	std::uint64_t drops() const
-	{
-		const pktpath_ring r = core();
-		return pktpath_ring_drops(&r);
-	}
+	bool full() const { return size() == r_.capacity; }
+	std::uint64_t drops() const { return pktpath_ring_drops(&r_); }
 
 	// Accounts elements the caller had to drop outside an enqueue (e.g. a
 	// zero-copy producer whose reserve() came back short).
-	void count_drops(std::uint64_t n)
-	{
-		const pktpath_ring r = core();
-		pktpath_ring_count_drops_(&r, prod_, n);
-	}
+	void count_drops(std::uint64_t n) { pktpath_ring_count_drops_(&r_, prod_, n); }
 
 	// ---- copying operations ----
 
@@ -119,9 +107,8 @@ public:
 	ring_span<T> reserve(std::uint32_t n)
 	{
 		static_assert(Prod == sync::single, "reserve/commit needs a single producer");
-		const pktpath_ring r = core();
 		std::uint32_t first;
-		std::uint32_t k = pktpath_ring_reserve(&r, n, &first);
+		std::uint32_t k = pktpath_ring_reserve(&r_, n, &first);
 		return span_at(first, k);
 	}
 
@@ -130,18 +117,16 @@ public:
 	void commit(std::uint32_t n)
 	{
 		static_assert(Prod == sync::single, "reserve/commit needs a single producer");
-		assert(n <= h_->prod.head - h_->prod.tail && "commit beyond the reservation");
-		const pktpath_ring r = core();
-		pktpath_ring_commit(&r, n);
+		assert(n <= r_.h->prod.head - r_.h->prod.tail && "commit beyond the reservation");
+		pktpath_ring_commit(&r_, n);
 	}
 
 	// Up to n filled slots to read (or modify) in place; free them with release().
 	ring_span<T> peek(std::uint32_t n)
 	{
 		static_assert(Cons == sync::single, "peek/release needs a single consumer");
-		const pktpath_ring r = core();
 		std::uint32_t first;
-		std::uint32_t k = pktpath_ring_peek(&r, n, &first);
+		std::uint32_t k = pktpath_ring_peek(&r_, n, &first);
 		return span_at(first, k);
 	}
 
@@ -149,16 +134,15 @@ public:
 	void release(std::uint32_t n)
 	{
 		static_assert(Cons == sync::single, "peek/release needs a single consumer");
-		assert(n <= h_->cons.cached_other_tail - h_->cons.tail && "release beyond what was peeked");
-		const pktpath_ring r = core();
-		pktpath_ring_release(&r, n);
+		assert(n <= r_.h->cons.cached_other_tail - r_.h->cons.tail && "release beyond what was peeked");
+		pktpath_ring_release(&r_, n);
 	}
 
 	// The image itself (tests and tools that inspect or repair indices).
-	pktpath_ring_header *header() const { return h_; }
+	pktpath_ring_header *header() const { return r_.h; }
 
 protected:
-	explicit ring_view(const pktpath_ring &r) : h_(r.h), slots_(r.slots), capacity_(r.capacity), mask_(r.mask) {}
+	explicit ring_view(const pktpath_ring &r) : r_(r) {}
 
 private:
 	static ring_view made(enum pktpath_ring_error e, const pktpath_ring &r, ring_error *why)
@@ -168,40 +152,32 @@ private:
 		return e == PKTPATH_RING_OK ? ring_view(r) : ring_view();
 	}
 
-	// The core's view, its constants from the template: the compiler folds
-	// them (element size, each side's sync, the pause) into the core.
-	pktpath_ring core() const
-	{
-		return pktpath_ring{h_, slots_, capacity_, mask_, sizeof(T), prod_, cons_, &backoff::pause_after};
-	}
-
-	T *slot(std::uint32_t i) const { return reinterpret_cast<T *>(slots_) + i; }
+	T *slot(std::uint32_t i) const { return reinterpret_cast<T *>(r_.slots) + i; }
 
 	ring_span<T> span_at(std::uint32_t head, std::uint32_t k) const
 	{
-		std::uint32_t idx = head & mask_;
-		std::uint32_t first = capacity_ - idx < k ? capacity_ - idx : k;
+		std::uint32_t idx = head & r_.mask;
+		std::uint32_t first = r_.capacity - idx < k ? r_.capacity - idx : k;
 		return ring_span<T>{slot(idx), first, slot(0), k};
 	}
 
 	template <int Bulk>
 	std::uint32_t enqueue_n(const T *v, std::uint32_t n)
 	{
-		const pktpath_ring r = core();
-		return pktpath_ring_enqueue_(&r, prod_, Bulk, v, n);
+		const pktpath_ring r = r_; // a local copy: its fields stay in registers across the atomics
+		return pktpath_ring_enqueue_(&r, prod_, sizeof(T), &backoff::pause_after, Bulk, v, n);
 	}
 
 	template <int Bulk>
 	std::uint32_t dequeue_n(T *out, std::uint32_t n)
 	{
-		const pktpath_ring r = core();
-		return pktpath_ring_dequeue_(&r, cons_, Bulk, out, n);
+		const pktpath_ring r = r_;
+		return pktpath_ring_dequeue_(&r, cons_, sizeof(T), &backoff::pause_after, Bulk, out, n);
 	}
 
-	pktpath_ring_header *h_ = nullptr;
-	std::uint8_t *slots_ = nullptr;
-	std::uint32_t capacity_ = 0;
-	std::uint32_t mask_ = 0;
+	// ring.h's view of the image; the element size and both sides' sync
+	// are the template's constants, passed to the core with each call.
+	pktpath_ring r_{};
 };
 
 } // namespace pktpath
