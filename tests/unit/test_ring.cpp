@@ -44,7 +44,7 @@ std::vector<std::uint64_t> drain(R &r)
 
 // Moves every index of an empty ring to `at`, to test 32-bit wrap-around
 // without 4 billion operations.
-void set_indices(ring_header *h, std::uint32_t at)
+void set_indices(pktpath_ring_header *h, std::uint32_t at)
 {
 	h->prod.head = at;
 	h->prod.tail = at;

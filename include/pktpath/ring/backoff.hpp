@@ -7,6 +7,7 @@
 #ifndef PKTPATH_RING_BACKOFF_HPP
 #define PKTPATH_RING_BACKOFF_HPP
 
+#include <cstdint>
 #include <thread>
 
 #include "../config.h"
@@ -27,12 +28,18 @@ public:
 
 	void pause()
 	{
-		if (spins_ < spin_limit) {
-			++spins_;
+		pause_after(spins_);
+		spins_ += spins_ < spin_limit;
+	}
+
+	// The wait of a loop that has paused `spins` times already (the ring
+	// core's pause hook, ring/ring.h).
+	static void pause_after(std::uint32_t spins)
+	{
+		if (spins < spin_limit)
 			cpu_relax();
-		} else {
+		else
 			std::this_thread::yield();
-		}
 	}
 
 private:

@@ -20,13 +20,13 @@
  * an acquire load before touching the slots.  A multi-producer (-consumer)
  * side claims slots by CAS on its head and publishes in claim order.
  *
- * The hot functions (suffix _) take a struct pktpath_ring, a view of the
- * image's constants, and the two sides' synchronisation as arguments: C++
- * fills them with constants that fold through these always-inline
- * functions; C callers take pktpath_ring_attach()'s view.  In a module, a
- * multi side must not be re-entered on one CPU while it is in an operation
- * (an interrupt that enqueues into a ring its CPU was enqueueing into would
- * wait for itself to publish): disable interrupts around it.
+ * The hot functions (suffix _) take a struct pktpath_ring (the image and
+ * copies of its constants) and, as arguments, a side's synchronisation, the
+ * element size and the pause hook: C++ passes constants that fold through
+ * these always-inline functions, the C API below passes the view's.  In a
+ * module, a multi side must not be re-entered on one CPU while it is in an
+ * operation (an interrupt that enqueues into a ring its CPU was enqueueing
+ * into would wait for itself to publish): disable interrupts around it.
  */
 #ifndef PKTPATH_RING_RING_H
 #define PKTPATH_RING_RING_H
@@ -110,6 +110,10 @@ PKTPATH_STATIC_ASSERT(offsetof(struct pktpath_ring_header, prod) == 128 &&
 PKTPATH_STATIC_ASSERT(offsetof(struct pktpath_ring_side, tail) == 4 &&
 			      offsetof(struct pktpath_ring_side, cached_other_tail) == 8,
 		      "side indices");
+/* Processes share the indices and the drops counter: their atomics must take no lock. */
+#if defined(__GCC_ATOMIC_INT_LOCK_FREE) && (__GCC_ATOMIC_INT_LOCK_FREE != 2 || __GCC_ATOMIC_LLONG_LOCK_FREE != 2)
+#error "the ring image needs lock-free 32- and 64-bit atomics"
+#endif
 PKTPATH_STATIC_ASSERT(sizeof(struct pktpath_ring_header) == 384 &&
 			      PKTPATH_RING_ALIGNOF(struct pktpath_ring_header) == PKTPATH_RING_LINE_PAIR,
 		      "slots start on their own line pair");
@@ -183,9 +187,9 @@ PKTPATH_INLINE void pktpath_ring_view_of_(struct pktpath_ring_header *h, struct 
  * Lays out an empty ring in mem (aligned to PKTPATH_RING_LINE_PAIR, at
  * least pktpath_ring_bytes() long) and, when r is not NULL, fills its view.
  */
-PKTPATH_INLINE enum pktpath_ring_error pktpath_ring_init(void *mem, size_t bytes, uint32_t capacity,
-							 uint32_t elem_size, uint32_t elem_align, uint32_t prod_sync,
-							 uint32_t cons_sync, struct pktpath_ring *r)
+PKTPATH_INLINE enum pktpath_ring_error pktpath_ring_init(void *mem, size_t bytes, uint32_t capacity, uint32_t elem_size,
+							 uint32_t elem_align, uint32_t prod_sync, uint32_t cons_sync,
+							 struct pktpath_ring *r)
 {
 	struct pktpath_ring_header *h = (struct pktpath_ring_header *)mem;
 	enum pktpath_ring_error e = pktpath_ring_check_memory_(mem, bytes, capacity, elem_size);
@@ -348,25 +352,35 @@ PKTPATH_RING_HOT uint32_t pktpath_ring_claim_(const struct pktpath_ring *r, stru
 	}
 }
 
-/* Makes [head, head + k) of one side visible to the other; a multi side publishes in claim order. */
-PKTPATH_RING_HOT void pktpath_ring_publish_(const struct pktpath_ring *r, struct pktpath_ring_side *side,
-					    uint32_t sync, uint32_t head, uint32_t k)
+/*
+ * A multi side's wait for the claimers before it to publish: rare, so out
+ * of line, which keeps the hot path free of the loop and of the call.
+ */
+static PKTPATH_NOINLINE_COLD void pktpath_ring_wait_turn_(const struct pktpath_ring_side *side, uint32_t head,
+							  pktpath_ring_pause_fn pause)
 {
-	if (sync == PKTPATH_RING_MULTI) {
-		uint32_t spins = 0;
+	uint32_t spins = 0;
 
-		/*
-		 * Acquire: pairs with the earlier claimer's release of this tail, so
-		 * its slot accesses happen before our release below and reach the
-		 * other side through it.
-		 */
-		while (PKTPATH_LOAD_ACQUIRE(&side->tail) != head) {
-			if (r->pause)
-				r->pause(spins++);
-			else
-				pktpath_cpu_relax();
-		}
+	/* Acquire: as in pktpath_ring_publish_(). */
+	while (PKTPATH_LOAD_ACQUIRE(&side->tail) != head) {
+		if (pause)
+			pause(spins++);
+		else
+			pktpath_cpu_relax();
 	}
+}
+
+/* Makes [head, head + k) of one side visible to the other; a multi side publishes in claim order. */
+PKTPATH_RING_HOT void pktpath_ring_publish_(struct pktpath_ring_side *side, uint32_t sync, pktpath_ring_pause_fn pause,
+					    uint32_t head, uint32_t k)
+{
+	/*
+	 * Acquire: pairs with the earlier claimer's release of this tail, so
+	 * its slot accesses happen before our release below and reach the
+	 * other side through it.
+	 */
+	if (sync == PKTPATH_RING_MULTI && PKTPATH_UNLIKELY(PKTPATH_LOAD_ACQUIRE(&side->tail) != head))
+		pktpath_ring_wait_turn_(side, head, pause);
 	/* Release: pairs with the other side's acquire of this tail; our slot accesses are complete first. */
 	PKTPATH_STORE_RELEASE(&side->tail, head + k);
 }
@@ -383,60 +397,65 @@ PKTPATH_RING_HOT uint32_t pktpath_ring_claim_cons_(const struct pktpath_ring *r,
 	return pktpath_ring_claim_(r, &r->h->cons, &r->h->prod, cons_sync, 0, bulk, n, head);
 }
 
-/* Copies n elements between the slots from index head on and a flat array (it may wrap once; one never does). */
-PKTPATH_RING_HOT void pktpath_ring_copy_in_(const struct pktpath_ring *r, uint32_t head, const void *src, uint32_t n)
+/*
+ * Copies n elements of elem_size bytes between the slots from index head
+ * on and a flat array (it may wrap once; one element never does).
+ */
+PKTPATH_RING_HOT void pktpath_ring_copy_in_(const struct pktpath_ring *r, size_t elem_size, uint32_t head,
+					    const void *src, uint32_t n)
 {
 	uint32_t idx = head & r->mask;
 	uint32_t first = r->capacity - idx < n ? r->capacity - idx : n;
 
-	if (n == 1) {
-		memcpy(r->slots + (size_t)idx * r->elem_size, src, r->elem_size);
+	if (n == 1) { /* folds away where n is a constant */
+		memcpy(r->slots + (size_t)idx * elem_size, src, elem_size);
 		return;
 	}
-	memcpy(r->slots + (size_t)idx * r->elem_size, src, (size_t)first * r->elem_size);
+	memcpy(r->slots + (size_t)idx * elem_size, src, (size_t)first * elem_size);
 	if (n != first)
-		memcpy(r->slots, (const uint8_t *)src + (size_t)first * r->elem_size, (size_t)(n - first) * r->elem_size);
+		memcpy(r->slots, (const uint8_t *)src + (size_t)first * elem_size, (size_t)(n - first) * elem_size);
 }
 
-PKTPATH_RING_HOT void pktpath_ring_copy_out_(const struct pktpath_ring *r, uint32_t head, void *dst, uint32_t n)
+PKTPATH_RING_HOT void pktpath_ring_copy_out_(const struct pktpath_ring *r, size_t elem_size, uint32_t head, void *dst,
+					     uint32_t n)
 {
 	uint32_t idx = head & r->mask;
 	uint32_t first = r->capacity - idx < n ? r->capacity - idx : n;
 
 	if (n == 1) {
-		memcpy(dst, r->slots + (size_t)idx * r->elem_size, r->elem_size);
+		memcpy(dst, r->slots + (size_t)idx * elem_size, elem_size);
 		return;
 	}
-	memcpy(dst, r->slots + (size_t)idx * r->elem_size, (size_t)first * r->elem_size);
+	memcpy(dst, r->slots + (size_t)idx * elem_size, (size_t)first * elem_size);
 	if (n != first)
-		memcpy((uint8_t *)dst + (size_t)first * r->elem_size, r->slots, (size_t)(n - first) * r->elem_size);
+		memcpy((uint8_t *)dst + (size_t)first * elem_size, r->slots, (size_t)(n - first) * elem_size);
 }
 
 /* Enqueues n elements of src (bulk: all or none; else as many as fit); the refused ones count as drops. */
-PKTPATH_RING_HOT uint32_t pktpath_ring_enqueue_(const struct pktpath_ring *r, uint32_t prod_sync, int bulk,
-						const void *src, uint32_t n)
+PKTPATH_RING_HOT uint32_t pktpath_ring_enqueue_(const struct pktpath_ring *r, uint32_t prod_sync, size_t elem_size,
+						pktpath_ring_pause_fn pause, int bulk, const void *src, uint32_t n)
 {
 	uint32_t head;
 	uint32_t k = pktpath_ring_claim_prod_(r, prod_sync, bulk, n, &head);
 
 	if (k != 0) {
-		pktpath_ring_copy_in_(r, head, src, k);
-		pktpath_ring_publish_(r, &r->h->prod, prod_sync, head, k);
+		pktpath_ring_copy_in_(r, elem_size, head, src, k);
+		pktpath_ring_publish_(&r->h->prod, prod_sync, pause, head, k);
 	}
 	if (PKTPATH_UNLIKELY(k != n))
 		pktpath_ring_count_drops_(r, prod_sync, n - k);
 	return k;
 }
 
-PKTPATH_RING_HOT uint32_t pktpath_ring_dequeue_(const struct pktpath_ring *r, uint32_t cons_sync, int bulk, void *dst,
-						uint32_t n)
+PKTPATH_RING_HOT uint32_t pktpath_ring_dequeue_(const struct pktpath_ring *r, uint32_t cons_sync, size_t elem_size,
+						pktpath_ring_pause_fn pause, int bulk, void *dst, uint32_t n)
 {
 	uint32_t head;
 	uint32_t k = pktpath_ring_claim_cons_(r, cons_sync, bulk, n, &head);
 
 	if (k != 0) {
-		pktpath_ring_copy_out_(r, head, dst, k);
-		pktpath_ring_publish_(r, &r->h->cons, cons_sync, head, k);
+		pktpath_ring_copy_out_(r, elem_size, head, dst, k);
+		pktpath_ring_publish_(&r->h->cons, cons_sync, pause, head, k);
 	}
 	return k;
 }
@@ -489,22 +508,22 @@ PKTPATH_RING_HOT void pktpath_ring_release(const struct pktpath_ring *r, uint32_
  */
 PKTPATH_INLINE uint32_t pktpath_ring_enqueue_bulk(const struct pktpath_ring *r, const void *src, uint32_t n)
 {
-	return pktpath_ring_enqueue_(r, r->prod_sync, 1, src, n);
+	return pktpath_ring_enqueue_(r, r->prod_sync, r->elem_size, r->pause, 1, src, n);
 }
 
 PKTPATH_INLINE uint32_t pktpath_ring_enqueue_burst(const struct pktpath_ring *r, const void *src, uint32_t n)
 {
-	return pktpath_ring_enqueue_(r, r->prod_sync, 0, src, n);
+	return pktpath_ring_enqueue_(r, r->prod_sync, r->elem_size, r->pause, 0, src, n);
 }
 
 PKTPATH_INLINE uint32_t pktpath_ring_dequeue_bulk(const struct pktpath_ring *r, void *dst, uint32_t n)
 {
-	return pktpath_ring_dequeue_(r, r->cons_sync, 1, dst, n);
+	return pktpath_ring_dequeue_(r, r->cons_sync, r->elem_size, r->pause, 1, dst, n);
 }
 
 PKTPATH_INLINE uint32_t pktpath_ring_dequeue_burst(const struct pktpath_ring *r, void *dst, uint32_t n)
 {
-	return pktpath_ring_dequeue_(r, r->cons_sync, 0, dst, n);
+	return pktpath_ring_dequeue_(r, r->cons_sync, r->elem_size, r->pause, 0, dst, n);
 }
 
 PKTPATH_INLINE void pktpath_ring_count_drops(const struct pktpath_ring *r, uint64_t n)
