@@ -107,9 +107,10 @@ public:
 	ring_span<T> reserve(std::uint32_t n)
 	{
 		static_assert(Prod == sync::single, "reserve/commit needs a single producer");
+		const pktpath_ring r = r_; // a local copy, as in enqueue_n
 		std::uint32_t first;
-		std::uint32_t k = pktpath_ring_reserve(&r_, n, &first);
-		return span_at(first, k);
+		std::uint32_t k = pktpath_ring_reserve(&r, n, &first);
+		return span_at(r, first, k);
 	}
 
 	// Publishes the first n reserved slots (n <= the reservation); the rest of
@@ -125,9 +126,10 @@ public:
 	ring_span<T> peek(std::uint32_t n)
 	{
 		static_assert(Cons == sync::single, "peek/release needs a single consumer");
+		const pktpath_ring r = r_; // a local copy, as in enqueue_n
 		std::uint32_t first;
-		std::uint32_t k = pktpath_ring_peek(&r_, n, &first);
-		return span_at(first, k);
+		std::uint32_t k = pktpath_ring_peek(&r, n, &first);
+		return span_at(r, first, k);
 	}
 
 	// Returns the first n peeked slots to the producer (n <= what peek gave).
@@ -152,13 +154,12 @@ private:
 		return e == PKTPATH_RING_OK ? ring_view(r) : ring_view();
 	}
 
-	T *slot(std::uint32_t i) const { return reinterpret_cast<T *>(r_.slots) + i; }
-
-	ring_span<T> span_at(std::uint32_t head, std::uint32_t k) const
+	static ring_span<T> span_at(const pktpath_ring &r, std::uint32_t head, std::uint32_t k)
 	{
-		std::uint32_t idx = head & r_.mask;
-		std::uint32_t first = r_.capacity - idx < k ? r_.capacity - idx : k;
-		return ring_span<T>{slot(idx), first, slot(0), k};
+		T *slots = reinterpret_cast<T *>(r.slots);
+		std::uint32_t idx = head & r.mask;
+		std::uint32_t first = r.capacity - idx < k ? r.capacity - idx : k;
+		return ring_span<T>{slots + idx, first, slots, k};
 	}
 
 	template <int Bulk>
