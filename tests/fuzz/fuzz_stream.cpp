@@ -64,12 +64,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
 					   f.linktype == w.f.linktype && f.offset == w.f.offset &&
 					   f.index == w.f.index && f.section == w.f.section &&
 					   f.interface_id == w.f.interface_id);
-			PKTPATH_FUZZ_CHECK(std::memcmp(f.data, w.bytes.data(), f.caplen) == 0);
+			PKTPATH_FUZZ_CHECK(f.caplen == 0 || std::memcmp(f.data, w.bytes.data(), f.caplen) == 0);
 		}
+	// close() forgets the error: keep it first.
+	const auto code = s.err().code;
+	const auto offset = s.err().offset;
+	const std::string message = s.err().message;
 	s.close(); // the writer sees EPIPE if the walk ended early
 	writer.join();
 	PKTPATH_FUZZ_CHECK(i == want.size());
-	PKTPATH_FUZZ_CHECK(s.err().code == m.err().code && s.err().offset == m.err().offset);
-	PKTPATH_FUZZ_CHECK(std::strcmp(s.err().message, m.err().message) == 0);
+	// A block above stream_options::max_block ends a stream where the mapped
+	// reader, which sees the whole file, may find another fault in that block
+	// (docs/capture.md): the same offset, an error on both sides.
+	if (code == pktpath::capture::errc::bad_block_length &&
+	    message.find("above the stream reader's limit") != std::string::npos) {
+		PKTPATH_FUZZ_CHECK(m.err().code != pktpath::capture::errc::none && offset == m.err().offset);
+		return 0;
+	}
+	PKTPATH_FUZZ_CHECK(code == m.err().code && offset == m.err().offset);
+	PKTPATH_FUZZ_CHECK(message == m.err().message);
 	return 0;
 }
