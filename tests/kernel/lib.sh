@@ -277,6 +277,17 @@ kh_module_build() {
 
 # ------------------------------------------------------------- host tools
 
+# kh_build OUT SRC CMD...: CMD (which writes OUT) when OUT is missing or
+# older than SRC or than a header of the library.
+kh_build() {
+	local out=$1 src=$2
+	shift 2
+	if [ ! -x "$out" ] || [ "$src" -nt "$out" ] ||
+		[ -n "$(find "$KH_REPO/include" -newer "$out" -name '*.h*' -print -quit)" ]; then
+		"$@" || kh_die "building $(basename "$out") failed"
+	fi
+}
+
 # kh_tools: builds the static guest helpers (injector, neighbour tool) and
 # the host rewriter once per cache (again when their source is newer).  Sets
 # KH_INJECT, KH_NEIGH, KH_REWRITE.
@@ -289,15 +300,11 @@ kh_tools() {
 	KH_REWRITE=$bin/pktpath-rewrite
 	local t
 	for t in inject neigh; do
-		if [ ! -x "$bin/pktpath-$t" ] || [ "$KH_LIB_DIR/$t.c" -nt "$bin/pktpath-$t" ]; then
-			gcc -static -std=gnu11 -O2 -Wall -Wextra -Werror -o "$bin/pktpath-$t" "$KH_LIB_DIR/$t.c" ||
-				kh_die "building pktpath-$t failed"
-		fi
+		kh_build "$bin/pktpath-$t" "$KH_LIB_DIR/$t.c" \
+			gcc -static -std=gnu11 -O2 -Wall -Wextra -Werror -o "$bin/pktpath-$t" "$KH_LIB_DIR/$t.c"
 	done
-	if [ ! -x "$KH_REWRITE" ] || [ "$KH_LIB_DIR/rewrite.cpp" -nt "$KH_REWRITE" ]; then
-		g++ -std=c++17 -O2 -Wall -Wextra -Werror -I "$KH_REPO/include" -o "$KH_REWRITE" \
-			"$KH_LIB_DIR/rewrite.cpp" || kh_die "building the rewriter failed"
-	fi
+	kh_build "$KH_REWRITE" "$KH_LIB_DIR/rewrite.cpp" \
+		g++ -std=c++17 -O2 -Wall -Wextra -Werror -I "$KH_REPO/include" -o "$KH_REWRITE" "$KH_LIB_DIR/rewrite.cpp"
 	kh_unlock
 }
 

@@ -18,16 +18,6 @@ KD_BREAK=${PKTPATH_VNIC_BREAK:-0}
 KD_WEIGHT=16 # both phases' NAPI weight (guest.sh)
 KH_TIMEOUT=600
 
-# kd_build OUT SRC CMD...: CMD (which writes OUT) when OUT is missing or older than SRC or the library.
-kd_build() {
-	local out=$1 src=$2
-	shift 2
-	if [ ! -x "$out" ] || [ "$src" -nt "$out" ] ||
-		[ -n "$(find "$KH_REPO/include" -newer "$out" -name '*.h*' -print -quit)" ]; then
-		"$@" || kh_die "building $(basename "$out") failed"
-	fi
-}
-
 scenario_setup() {
 	local bin=$KH_CACHE/bin
 	KD_DATA=$KH_CACHE/driver
@@ -36,9 +26,9 @@ scenario_setup() {
 	KD_REPLAY=$bin/pktpath-replay
 	kh_lock
 	# Static: the same binary reads the guest's /proc/pktpath_vnic and, on the host, the copies.
-	kd_build "$KD_KSTAT" "$KH_REPO/examples/kstat.cpp" g++ -static -std=c++17 -O2 -Wall -Wextra -Werror \
+	kh_build "$KD_KSTAT" "$KH_REPO/examples/kstat.cpp" g++ -static -std=c++17 -O2 -Wall -Wextra -Werror \
 		-I "$KH_REPO/include" -o "$KD_KSTAT" "$KH_REPO/examples/kstat.cpp" -pthread
-	kd_build "$KD_REPLAY" "$KH_REPO/examples/replay.cpp" g++ -std=c++17 -O2 -Wall -Wextra -Werror \
+	kh_build "$KD_REPLAY" "$KH_REPO/examples/replay.cpp" g++ -std=c++17 -O2 -Wall -Wextra -Werror \
 		-I "$KH_REPO/include" -o "$KD_REPLAY" "$KH_REPO/examples/replay.cpp" -pthread
 	kh_unlock
 	kh_rewrite "$KH_REPO/examples/captures/mix.pcap" "$KD_DATA/mix.pcap" --stats "$KD_DATA/mix.pcap.stats"

@@ -20,16 +20,6 @@ KM_CHURN=${PKTPATH_KMOD_CHURN:-20}
 # The guest runs 60-90 s on an idle host (README.md's figures); a busy one (CI's parallel tests) stretches it.
 KH_TIMEOUT=600
 
-# km_build OUT SRC CMD...: CMD (which writes OUT) when OUT is missing or older than SRC or the library.
-km_build() {
-	local out=$1 src=$2
-	shift 2
-	if [ ! -x "$out" ] || [ "$src" -nt "$out" ] ||
-		[ -n "$(find "$KH_REPO/include" -newer "$out" -name '*.h*' -print -quit)" ]; then
-		"$@" || kh_die "building $(basename "$out") failed"
-	fi
-}
-
 scenario_setup() {
 	# The drop samples are read back by other tools than the project's.
 	kh_deps tcpdump tshark
@@ -40,12 +30,12 @@ scenario_setup() {
 	KM_KTOOL=$bin/pktpath-ktool
 	KM_KSTAT=$bin/pktpath-kstat
 	kh_lock
-	km_build "$KM_TOOL" "$KM_DIR/kmodtest.cpp" g++ -std=c++17 -O2 -Wall -Wextra -Werror -I "$KH_REPO/include" \
+	kh_build "$KM_TOOL" "$KM_DIR/kmodtest.cpp" g++ -std=c++17 -O2 -Wall -Wextra -Werror -I "$KH_REPO/include" \
 		-o "$KM_TOOL" "$KM_DIR/kmodtest.cpp"
-	km_build "$KM_KTOOL" "$KM_DIR/ktool.c" gcc -static -std=gnu11 -O2 -Wall -Wextra -Werror -o "$KM_KTOOL" \
+	kh_build "$KM_KTOOL" "$KM_DIR/ktool.c" gcc -static -std=gnu11 -O2 -Wall -Wextra -Werror -o "$KM_KTOOL" \
 		"$KM_DIR/ktool.c"
 	# Static: the same binary reads the guest's /proc/pktpath and, on the host, the copies.
-	km_build "$KM_KSTAT" "$KH_REPO/examples/kstat.cpp" g++ -static -std=c++17 -O2 -Wall -Wextra -Werror \
+	kh_build "$KM_KSTAT" "$KH_REPO/examples/kstat.cpp" g++ -static -std=c++17 -O2 -Wall -Wextra -Werror \
 		-I "$KH_REPO/include" -o "$KM_KSTAT" "$KH_REPO/examples/kstat.cpp" -pthread
 	kh_unlock
 	kh_rewrite "$KH_REPO/examples/captures/mix.pcap" "$KM_DATA/mix.pcap" --stats "$KM_DATA/mix.pcap.stats"
