@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
-"""Two builds of pktpath-bench-ring, interleaved: which ring is faster against its peers.
+"""Builds of pktpath-bench-ring, interleaved: which ring is faster against its peers.
 
-Each round runs every binary once, in random order; within one run pktpath,
-rte_ring and Boost of a configuration run back to back, so each run gives
-pktpath/dpdk and pktpath/boost ratios measured under the same load.  Prints,
-per benchmark, the median and range of those ratios for each binary, then
-the messages/s medians and ranges (Markdown tables).
+Each round runs every binary once, in random order.  Within a run, each
+repetition runs every benchmark once (in random order with --repetitions
+above 1), so pktpath, rte_ring and Boost of a configuration are measured
+close together in time, under the same load: each repetition gives one
+pktpath/dpdk and one pktpath/boost ratio.  Prints, per benchmark, the
+median and range of those ratios for each binary, then the messages/s
+medians and ranges (Markdown tables).
 
-  ring_pairs.py [--rounds 10] [--min-time 0.1] [--filter REGEX] LABEL=BINARY ...
+  ring_pairs.py [--rounds 10] [--repetitions 1] [--min-time 0.1] [--filter REGEX] LABEL=BINARY ...
 """
 import argparse
 import collections
@@ -22,16 +24,20 @@ PKTPATH = ("pktpath", "pktpath_zc")
 PEERS = ("dpdk", "boost")
 
 
-def run(binary, min_time, pattern):
+def run(binary, min_time, pattern, repetitions):
+    """{repetition: {benchmark: messages/s}}; one repetition runs every benchmark once."""
     cmd = [binary, f"--benchmark_min_time={min_time}", "--benchmark_format=json"]
+    if repetitions > 1:
+        cmd += [f"--benchmark_repetitions={repetitions}", "--benchmark_enable_random_interleaving=true"]
     if pattern:
         cmd.append(f"--benchmark_filter={pattern}")
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    rates = {}
+    reps = collections.defaultdict(dict)
     for b in json.loads(out)["benchmarks"]:
-        if not b.get("error_occurred"):
-            rates[b["name"].replace("/real_time", "")] = b["items_per_second"]
-    return rates
+        if b.get("run_type", "iteration") == "iteration" and not b.get("error_occurred"):
+            name = b.get("run_name", b["name"]).replace("/real_time", "")
+            reps[b.get("repetition_index", 0)][name] = b["items_per_second"]
+    return reps
 
 
 def span(xs, scale=1.0, digits=2):
@@ -44,6 +50,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--min-time", default="0.1")
     ap.add_argument("--filter", default="")
+    ap.add_argument("--repetitions", type=int, default=1)
     ap.add_argument("builds", nargs="+", help="LABEL=path/to/pktpath-bench-ring")
     a = ap.parse_args()
     builds = dict(b.split("=", 1) for b in a.builds)
@@ -54,15 +61,15 @@ def main():
         order = list(builds)
         random.shuffle(order)
         for label in order:
-            got = run(builds[label], a.min_time, a.filter)
-            for name, v in got.items():
-                rates[(label, name)].append(v)
-                family, impl, burst = name.split("/")
-                if impl in PKTPATH:
-                    for peer in PEERS:
-                        p = got.get(f"{family}/{peer}/{burst}")
-                        if p:
-                            ratios[(label, name, peer)].append(v / p)
+            for got in run(builds[label], a.min_time, a.filter, a.repetitions).values():
+                for name, v in got.items():
+                    rates[(label, name)].append(v)
+                    family, impl, burst = name.split("/")
+                    if impl in PKTPATH:
+                        for peer in PEERS:
+                            p = got.get(f"{family}/{peer}/{burst}")
+                            if p:
+                                ratios[(label, name, peer)].append(v / p)
         print(f"round {r + 1}/{a.rounds}", file=sys.stderr, flush=True)
 
     labels = list(builds)

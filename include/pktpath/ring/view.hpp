@@ -2,7 +2,9 @@
 // A bounded lock-free ring over caller-provided memory: the C core of
 // ring.h (image and algorithm, shared with kernel code) with the element
 // type and each side's synchronisation as template parameters, which fold
-// into the core's always-inline functions as constants.  Operations come
+// into the core's always-inline functions as constants.  The operations
+// are always inlined too, as rte_ring's are: a call and its stack frame
+// cost as much as the work of a short burst.  Operations come
 // in the flavours DPDK users know: single element, bulk (all or nothing)
 // and burst (as many as fit), plus a zero-copy form for descriptor rings
 // (reserve/commit on a single producer, peek/release on a single consumer).
@@ -90,21 +92,21 @@ public:
 
 	// ---- copying operations ----
 
-	bool enqueue(const T &v) { return enqueue_n<1>(&v, 1) != 0; }
+	PKTPATH_ALWAYS_INLINE bool enqueue(const T &v) { return enqueue_n<1>(&v, 1) != 0; }
 	// All n or none; returns n or 0.
-	std::uint32_t enqueue_bulk(const T *v, std::uint32_t n) { return enqueue_n<1>(v, n); }
+	PKTPATH_ALWAYS_INLINE std::uint32_t enqueue_bulk(const T *v, std::uint32_t n) { return enqueue_n<1>(v, n); }
 	// As many as fit; returns how many.
-	std::uint32_t enqueue_burst(const T *v, std::uint32_t n) { return enqueue_n<0>(v, n); }
+	PKTPATH_ALWAYS_INLINE std::uint32_t enqueue_burst(const T *v, std::uint32_t n) { return enqueue_n<0>(v, n); }
 
-	bool dequeue(T &out) { return dequeue_n<1>(&out, 1) != 0; }
-	std::uint32_t dequeue_bulk(T *out, std::uint32_t n) { return dequeue_n<1>(out, n); }
-	std::uint32_t dequeue_burst(T *out, std::uint32_t n) { return dequeue_n<0>(out, n); }
+	PKTPATH_ALWAYS_INLINE bool dequeue(T &out) { return dequeue_n<1>(&out, 1) != 0; }
+	PKTPATH_ALWAYS_INLINE std::uint32_t dequeue_bulk(T *out, std::uint32_t n) { return dequeue_n<1>(out, n); }
+	PKTPATH_ALWAYS_INLINE std::uint32_t dequeue_burst(T *out, std::uint32_t n) { return dequeue_n<0>(out, n); }
 
 	// ---- zero-copy (single producer / single consumer sides) ----
 
 	// Up to n free slots to fill in place; publish them with commit().  One
 	// reservation at a time, and no enqueue on this ring until it is committed.
-	ring_span<T> reserve(std::uint32_t n)
+	PKTPATH_ALWAYS_INLINE ring_span<T> reserve(std::uint32_t n)
 	{
 		static_assert(Prod == sync::single, "reserve/commit needs a single producer");
 		const pktpath_ring r = r_; // a local copy, as in enqueue_n
@@ -115,7 +117,7 @@ public:
 
 	// Publishes the first n reserved slots (n <= the reservation); the rest of
 	// the reservation is abandoned.
-	void commit(std::uint32_t n)
+	PKTPATH_ALWAYS_INLINE void commit(std::uint32_t n)
 	{
 		static_assert(Prod == sync::single, "reserve/commit needs a single producer");
 		assert(n <= r_.h->prod.head - r_.h->prod.tail && "commit beyond the reservation");
@@ -123,7 +125,7 @@ public:
 	}
 
 	// Up to n filled slots to read (or modify) in place; free them with release().
-	ring_span<T> peek(std::uint32_t n)
+	PKTPATH_ALWAYS_INLINE ring_span<T> peek(std::uint32_t n)
 	{
 		static_assert(Cons == sync::single, "peek/release needs a single consumer");
 		const pktpath_ring r = r_; // a local copy, as in enqueue_n
@@ -133,7 +135,7 @@ public:
 	}
 
 	// Returns the first n peeked slots to the producer (n <= what peek gave).
-	void release(std::uint32_t n)
+	PKTPATH_ALWAYS_INLINE void release(std::uint32_t n)
 	{
 		static_assert(Cons == sync::single, "peek/release needs a single consumer");
 		assert(n <= r_.h->cons.cached_other_tail - r_.h->cons.tail && "release beyond what was peeked");
@@ -154,7 +156,7 @@ private:
 		return e == PKTPATH_RING_OK ? ring_view(r) : ring_view();
 	}
 
-	static ring_span<T> span_at(const pktpath_ring &r, std::uint32_t head, std::uint32_t k)
+	PKTPATH_ALWAYS_INLINE static ring_span<T> span_at(const pktpath_ring &r, std::uint32_t head, std::uint32_t k)
 	{
 		T *slots = reinterpret_cast<T *>(r.slots);
 		std::uint32_t idx = head & r.mask;
@@ -163,14 +165,14 @@ private:
 	}
 
 	template <int Bulk>
-	std::uint32_t enqueue_n(const T *v, std::uint32_t n)
+	PKTPATH_ALWAYS_INLINE std::uint32_t enqueue_n(const T *v, std::uint32_t n)
 	{
 		const pktpath_ring r = r_; // a local copy: its fields stay in registers across the atomics
 		return pktpath_ring_enqueue_(&r, prod_, sizeof(T), &backoff::pause_after, Bulk, v, n);
 	}
 
 	template <int Bulk>
-	std::uint32_t dequeue_n(T *out, std::uint32_t n)
+	PKTPATH_ALWAYS_INLINE std::uint32_t dequeue_n(T *out, std::uint32_t n)
 	{
 		const pktpath_ring r = r_;
 		return pktpath_ring_dequeue_(&r, cons_, sizeof(T), &backoff::pause_after, Bulk, out, n);
