@@ -829,7 +829,7 @@ std::string report_text(const app &a, const run_result &r)
 		static_cast<unsigned long long>(s.total(dpdk_path::tx).packets),
 		static_cast<unsigned long long>(rx.packets - s.total(dpdk_path::ring).packets),
 		static_cast<unsigned long long>(s.total(dpdk_path::drop).packets));
-	pktpath::replay::detail::append_text_drops(t, pktpath::replay::drop_sites(s, drop_reason));
+	pktpath::replay::detail::append_text_drops(t, pktpath::replay::drop_sites(s, drop_reason), "dropped at");
 	pktpath::replay::detail::append_text_statuses(t, by_status);
 	if (s.overflow(dpdk_path::rx).packets)
 		appendf(t, "warning    the table was full: %llu frames counted as \"overflow\" (raise --flows)\n",
@@ -849,19 +849,14 @@ std::string report_text(const app &a, const run_result &r)
 			static_cast<unsigned long long>(st.time_exhausted), static_cast<unsigned long long>(st.polls),
 			static_cast<unsigned long long>(st.rounds));
 	}
-	appendf(t, "\ntop %zu flows by frames at rx; ", o.top);
-	pktpath::export_options eo;
-	eo.top_n = o.top;
-	t += pktpath::export_text(s, eo);
+	pktpath::replay::detail::append_text_top(t, s, o.top, "at rx");
 	return t;
 }
 
 // The table's long-format CSV, as pktpath-replay's.
 std::string report_csv(const app &a, const run_result &r)
 {
-	pktpath::export_options eo;
-	eo.top_n = a.o.top;
-	return pktpath::export_csv(r.snap, eo);
+	return pktpath::replay::detail::table_csv(r.snap, a.o.top);
 }
 
 std::string report_prometheus(const app &a, const run_result &r)

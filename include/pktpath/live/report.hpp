@@ -211,21 +211,8 @@ inline std::string report_text(const report_data &r)
 		"before it (flows unknown)\n",
 		static_cast<ull>(o.delivered), static_cast<ull>(o.unclassified), static_cast<ull>(o.lost),
 		static_cast<ull>(r.kernel.drops));
-	for (const replay::drop_site &d : o.drops)
-		if (d.frames)
-			appendf(t, "lost at    %-14s %llu frames of %zu flow%s: %s\n", d.to.c_str(),
-				static_cast<ull>(d.frames), d.flows, d.flows == 1 ? "" : "s", d.reason);
-	if (o.unclassified) {
-		t += "unclassified";
-		const char *sep = " ";
-		for (unsigned st = PKTPATH_TRUNCATED; st < PKTPATH_STATUS_COUNT; st++)
-			if (o.by_status[st]) {
-				appendf(t, "%s%s %llu", sep, pktpath_status_name(st),
-					static_cast<ull>(o.by_status[st]));
-				sep = ", ";
-			}
-		t += " (no flow key: counted by parse status)\n";
-	}
+	replay::detail::append_text_drops(t, o.drops, "lost at");
+	replay::detail::append_text_statuses(t, o.by_status);
 	if (o.overflow)
 		appendf(t, "warning    the table was full: %llu frames counted as \"overflow\" (raise --flows)\n",
 			static_cast<ull>(o.overflow));
@@ -249,18 +236,13 @@ inline std::string report_text(const report_data &r)
 				r.write_path.c_str());
 		appendf(t, "end        %s\n", r.end);
 	}
-	appendf(t, "\ntop %zu flows by frames at kernel_ring; ", r.top_n);
-	export_options eo;
-	eo.top_n = r.top_n;
-	t += export_text(r.snap, eo);
+	replay::detail::append_text_top(t, r.snap, r.top_n, "at kernel_ring");
 	return t;
 }
 
 inline std::string report_csv(const report_data &r)
 {
-	export_options eo;
-	eo.top_n = r.top_n;
-	return export_csv(r.snap, eo);
+	return replay::detail::table_csv(r.snap, r.top_n);
 }
 
 // Prometheus text 0.0.4: the table's families under pktpath_live, the

@@ -213,15 +213,15 @@ inline void append_json_statuses(std::string &j, const std::uint64_t (&by_status
 	j += "}";
 }
 
-// The text report's "dropped at" lines, one per drop site that lost frames.
-inline void append_text_drops(std::string &t, const std::vector<drop_site> &drops)
+// A text report's loss lines ("dropped at", "lost at"), one per drop site
+// that lost frames, the label on the first.
+inline void append_text_drops(std::string &t, const std::vector<drop_site> &drops, const char *label)
 {
 	bool any = false;
 	for (const drop_site &d : drops)
 		if (d.frames) {
-			appendf(t, "%s %-14s %llu frames of %zu flow%s: %s\n", any ? "          " : "dropped at",
-				d.to.c_str(), static_cast<unsigned long long>(d.frames), d.flows,
-				d.flows == 1 ? "" : "s", d.reason);
+			appendf(t, "%-10s %-14s %llu frames of %zu flow%s: %s\n", any ? "" : label, d.to.c_str(),
+				static_cast<unsigned long long>(d.frames), d.flows, d.flows == 1 ? "" : "s", d.reason);
 			any = true;
 		}
 }
@@ -238,6 +238,23 @@ inline void append_text_statuses(std::string &t, const std::uint64_t (&by_status
 		}
 	if (any)
 		t += " (no flow key: counted by parse status)\n";
+}
+
+// A text report's closing part: the table's top flows by frames at its first stage.
+inline void append_text_top(std::string &t, const table_snapshot &s, std::size_t top_n, const char *at)
+{
+	appendf(t, "\ntop %zu flows by frames %s; ", top_n, at);
+	export_options eo;
+	eo.top_n = top_n;
+	t += export_text(s, eo);
+}
+
+// The table's long-format CSV (kind,slot,flow,status,stage,packets,bytes).
+inline std::string table_csv(const table_snapshot &s, std::size_t top_n)
+{
+	export_options eo;
+	eo.top_n = top_n;
+	return export_csv(s, eo);
 }
 } // namespace detail
 
@@ -386,7 +403,7 @@ inline std::string report_text(const report_data &r)
 		static_cast<unsigned long long>(o.delivered), pct(o.delivered),
 		static_cast<unsigned long long>(o.dropped), pct(o.dropped),
 		static_cast<unsigned long long>(o.unclassified), pct(o.unclassified));
-	detail::append_text_drops(t, o.drops);
+	detail::append_text_drops(t, o.drops, "dropped at");
 	detail::append_text_statuses(t, o.by_status);
 	if (o.overflow)
 		appendf(t,
@@ -412,19 +429,13 @@ inline std::string report_text(const report_data &r)
 			r.dump_skipped
 				? (" (" + std::to_string(r.dump_skipped) + " of another link type skipped)").c_str()
 				: "");
-	appendf(t, "\ntop %zu flows by frames on the wire; ", r.top_n);
-	export_options eo;
-	eo.top_n = r.top_n;
-	t += export_text(r.snap, eo);
+	detail::append_text_top(t, r.snap, r.top_n, "on the wire");
 	return t;
 }
 
-// The table's long-format CSV (kind,slot,flow,status,stage,packets,bytes).
 inline std::string report_csv(const report_data &r)
 {
-	export_options eo;
-	eo.top_n = r.top_n;
-	return export_csv(r.snap, eo);
+	return detail::table_csv(r.snap, r.top_n);
 }
 
 // Prometheus text 0.0.4: the table's families under the prefix
