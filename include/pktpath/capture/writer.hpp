@@ -127,22 +127,51 @@ private:
 	error err_;
 };
 
+// What both writers are besides their formats: the file, the snap length
+// records are cut to, the count of packets written, and their accessors.
+class writer_base {
+public:
+	static constexpr std::size_t buffer_size = buffered_file::buffer_size;
+
+	// Hands the buffered records to the kernel.
+	bool flush() { return out_.flush(); }
+	// Flushes and closes; false if any write or the close failed.
+	bool close() { return out_.close(); }
+
+	bool is_open() const { return out_.is_open(); }
+	bool failed() const { return out_.failed(); }
+	const error &err() const { return out_.err(); }
+	std::uint64_t packets() const { return packets_; }
+	// Bytes of the file so far, buffered ones included.
+	std::uint64_t bytes() const { return out_.bytes(); }
+
+protected:
+	bool begin(const char *path, std::uint32_t snaplen)
+	{
+		if (!out_.open(path))
+			return false;
+		snaplen_ = snaplen;
+		packets_ = 0;
+		return true;
+	}
+
+	buffered_file out_;
+	std::uint32_t snaplen_ = 0;
+	std::uint64_t packets_ = 0;
+};
+
 } // namespace detail
 
-class pcap_writer {
+class pcap_writer : public detail::writer_base {
 public:
-	static constexpr std::size_t buffer_size = detail::buffered_file::buffer_size;
-
 	// Creates (or truncates) `path` and writes the file header.  Frames
 	// longer than `snaplen` are cut to it, as a capture with that snap
 	// length would have stored them.
 	bool open(const char *path, std::uint32_t linktype, std::uint32_t snaplen = 262144, bool nsec = true)
 	{
-		if (!out_.open(path))
+		if (!begin(path, snaplen))
 			return false;
-		snaplen_ = snaplen;
 		nsec_ = nsec;
-		packets_ = 0;
 		// Host byte order throughout: readers tell it from the magic.
 		const std::uint32_t magic = nsec ? pcap_walker::magic_nsec : pcap_walker::magic_usec;
 		const std::uint16_t version[2] = {2, 4};
@@ -176,29 +205,14 @@ public:
 
 	bool write(const frame &f) { return write(f.data, f.caplen, f.origlen, f.ts_ns); }
 
-	// Hands the buffered records to the kernel.
-	bool flush() { return out_.flush(); }
-	// Flushes and closes; false if any write or the close failed.
-	bool close() { return out_.close(); }
-
-	bool is_open() const { return out_.is_open(); }
-	bool failed() const { return out_.failed(); }
-	const error &err() const { return out_.err(); }
-	std::uint64_t packets() const { return packets_; }
-	// Bytes of the file so far, buffered ones included.
-	std::uint64_t bytes() const { return out_.bytes(); }
-
 private:
-	detail::buffered_file out_;
-	std::uint32_t snaplen_ = 0;
 	bool nsec_ = true;
-	std::uint64_t packets_ = 0;
 };
 
 // One section, one interface (if_tsresol 9: nanoseconds), Enhanced Packet
 // Blocks in host byte order; the same interface as pcap_writer, with an
 // optional comment per packet.
-class pcapng_writer {
+class pcapng_writer : public detail::writer_base {
 public:
 	static constexpr std::uint16_t opt_comment = 1;
 	// A comment longer than this is cut (an option's length is 16 bits).
@@ -206,10 +220,8 @@ public:
 
 	bool open(const char *path, std::uint32_t linktype, std::uint32_t snaplen = 262144)
 	{
-		if (!out_.open(path))
+		if (!begin(path, snaplen))
 			return false;
-		snaplen_ = snaplen;
-		packets_ = 0;
 		// Section Header Block: version 1.0, section length unknown (-1), no options.
 		std::uint32_t shb[7] = {
 			pcapng_walker::block_shb, 28, pcapng_walker::byte_order_magic, 0, 0xffffffffu, 0xffffffffu, 28};
@@ -273,21 +285,8 @@ public:
 		return write(f.data, f.caplen, f.origlen, f.ts_ns, comment);
 	}
 
-	bool flush() { return out_.flush(); }
-	bool close() { return out_.close(); }
-
-	bool is_open() const { return out_.is_open(); }
-	bool failed() const { return out_.failed(); }
-	const error &err() const { return out_.err(); }
-	std::uint64_t packets() const { return packets_; }
-	std::uint64_t bytes() const { return out_.bytes(); }
-
 private:
 	static std::uint32_t pad4(std::uint32_t n) { return (n + 3u) & ~3u; }
-
-	detail::buffered_file out_;
-	std::uint32_t snaplen_ = 0;
-	std::uint64_t packets_ = 0;
 };
 
 } // namespace pktpath::capture
