@@ -249,14 +249,16 @@ kh_kmod_file() {
 kh_modinfo() { modinfo -F "$2" "$1" 2>/dev/null; }
 
 # kh_module_build SRC BUILD: copies the module source in SRC to BUILD (one
-# tree per kernel, so objects of two kernels never mix) and builds it with the
-# kernel's Kbuild.  Fails when the module's vermagic is not the image's
+# tree per kernel, so objects of two kernels never mix) with the library's
+# headers beside it as include/, the tree dkms lays out, and builds it with
+# the kernel's Kbuild.  Fails when the module's vermagic is not the image's
 # release.  Sets KH_MODULE_SECONDS.
 kh_module_build() {
 	local src=$1 build=$2
 	rm -rf "$build"
 	mkdir -p "$build"
 	cp -a "$src"/. "$build"/
+	cp -a "$KH_REPO/include" "$build/include"
 	kh_t0
 	make -s -C "$KH_KDIR" M="$build" modules >"$build/build.log" 2>&1 || {
 		cat "$build/build.log" >&2

@@ -39,11 +39,7 @@ scenario_setup() {
 
 scenario_prepare() {
 	local work=$1
-	rm -rf "$work/module-src"
-	mkdir -p "$work/module-src"
-	cp -a "$KH_REPO/examples/kernel/driver/." "$work/module-src/"
-	cp -a "$KH_REPO/include" "$work/module-src/include"
-	kh_module_build "$work/module-src" "$work/module"
+	kh_module_build "$KH_REPO/examples/kernel/driver" "$work/module"
 	kh_initramfs_file "$work/module/pktpath_vnic.ko" /scenario/pktpath_vnic.ko
 	kh_initramfs_file "$KD_DATA/mix.pcap" /scenario/mix.pcap
 	kh_initramfs_file "$KD_KSTAT" /bin/pktpath-kstat 0755

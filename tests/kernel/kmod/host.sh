@@ -58,12 +58,7 @@ scenario_setup() {
 
 scenario_prepare() {
 	local work=$1
-	# The module's tree as dkms lays it out: the library's headers beside it.
-	rm -rf "$work/module-src"
-	mkdir -p "$work/module-src"
-	cp -a "$KH_REPO/examples/kernel/." "$work/module-src/"
-	cp -a "$KH_REPO/include" "$work/module-src/include"
-	kh_module_build "$work/module-src" "$work/module"
+	kh_module_build "$KH_REPO/examples/kernel" "$work/module"
 	kh_initramfs_file "$work/module/pktpath_kmod.ko" /scenario/pktpath_kmod.ko
 	kh_initramfs_file "$KM_DATA/mix.pcap" /scenario/mix.pcap
 	kh_initramfs_file "$KM_DATA/losses.pcap" /scenario/losses.pcap
