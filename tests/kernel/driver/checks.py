@@ -17,44 +17,25 @@
 Exit 0 when the assertion holds, 1 when not (the lines say why); the last
 line is the figure the summary shows.
 """
-import json
-import struct
+import os
 import sys
 
-
-def load(path):
-    with open(path) as f:
-        return json.load(f)
-
-
-def rows(doc):
-    """label -> (packets per stage, bytes per stage), every flow, unclassified status and overflow."""
-    t = doc["table"]
-    if t["other"]["flow_count"]:
-        raise SystemExit("FAIL: flows summed as 'other': run pktpath-kstat with --top all")
-    out = {fl["flow"]: (fl["packets"], fl["bytes"]) for fl in t["flows"]}
-    for u in t["unclassified"]:
-        out["unclassified " + u["status"]] = (u["packets"], u["bytes"])
-    out["overflow"] = (t["overflow"]["packets"], t["overflow"]["bytes"])
-    return out
-
-
-def names(doc):
-    return [s["name"] for s in doc["table"]["stages"]]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from kstat_doc import load, pcap_frames, rows, stage_names  # noqa: E402
 
 
 def totals(args):
     doc = load(args[0])
-    sums = [0] * len(names(doc))
+    sums = [0] * len(stage_names(doc))
     for packets, _ in rows(doc).values():
         sums = [a + b for a, b in zip(sums, packets)]
-    print(" ".join("%s=%d" % (n, v) for n, v in zip(names(doc), sums)))
+    print(" ".join("%s=%d" % (n, v) for n, v in zip(stage_names(doc), sums)))
     return 0
 
 
 def flows(args):
     exp, passes, act = rows(load(args[0])), int(args[1]), load(args[2])
-    stage_of = {n: i for i, n in enumerate(names(act))}
+    stage_of = {n: i for i, n in enumerate(stage_names(act))}
     bad, checked = [], 0
     for spec in args[3:]:
         idx = [stage_of[s] for s in spec.split("+")]
@@ -75,22 +56,13 @@ def flows(args):
 
 def double_tagged(path):
     """Frames of a classic pcap whose Ethernet header carries two VLAN tags."""
-    with open(path, "rb") as f:
-        d = f.read()
-    order = "<" if d[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-    n, off = 0, 24
-    while off + 16 <= len(d):
-        caplen = struct.unpack(order + "I", d[off + 8 : off + 12])[0]
-        frame = d[off + 16 : off + 16 + caplen]
-        tags = (b"\x81\x00", b"\x88\xa8")
-        n += len(frame) >= 18 and frame[12:14] in tags and frame[16:18] in tags
-        off += 16 + caplen
-    return n
+    tags = (b"\x81\x00", b"\x88\xa8")
+    return sum(len(fr) >= 18 and fr[12:14] in tags and fr[16:18] in tags for fr in pcap_frames(path))
 
 
 def l3(args):
     doc, want_stopped = load(args[0]), double_tagged(args[1]) * int(args[2])
-    n = names(doc)
+    n = stage_names(doc)
     ts, v4, v6 = n.index("to_stack"), n.index("ip_rcv"), n.index("ipv6_rcv")
     bad, flows_seen, stopped = [], 0, 0
     for label, (p, _) in rows(doc).items():

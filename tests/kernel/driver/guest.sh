@@ -83,18 +83,12 @@ PHASE=$PP_OUT/churn
 mkdir -p "$PHASE"
 pktpath-inject -w -r 1000 -c 100000 -n 1000 "$P/wire" /scenario/mix.pcap >"$PHASE/inject.txt" 2>&1 &
 injector=$!
-ok=0
-i=0
-while [ $i -lt "$CHURN" ]; do
-	if insmod $KO period_us=200 && up && sleep 0.3 && cat "$P/status" >/dev/null &&
-		echo "cycle=$i frames=$(drv wire frames) polls=$(drv napi polls)" >>"$PHASE/cycles.txt" &&
-		rmmod pktpath_vnic; then
-		ok=$((ok + 1))
-	fi
-	i=$((i + 1))
-done
+cycle() {
+	insmod $KO period_us=200 && up && sleep 0.3 && cat "$P/status" >/dev/null &&
+		echo "cycle=$1 frames=$(drv wire frames) polls=$(drv napi polls)" >>"$PHASE/cycles.txt" &&
+		rmmod pktpath_vnic
+}
+pp_churn "$PHASE" "$P" "$CHURN" cycle
 kill "$injector"
 wait "$injector" 2>/dev/null
-echo "cycles=$i ok=$ok" >"$PHASE/churn.txt"
-[ -e "$P" ] && echo present >"$PHASE/proc-after.txt"
 exit 0

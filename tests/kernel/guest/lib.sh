@@ -15,6 +15,7 @@
 #   pp_stat IF NAME   /sys/class/net/IF/statistics/NAME (rx_packets, ...)
 #   pp_kallsyms SYM.. /proc/kallsyms names SYM or SYM.<suffix>, per SYM
 #   pp_settle IF      waits until IF receives nothing more; prints rx_packets
+#   pp_churn OUT PROC N CYCLE   N load/unload cycles under traffic, counted
 PP_OUT=/out
 # Written by the host's kh_initramfs_new: PP_KVER, PP_REL, PP_SENDER_MAC,
 # PP_RECEIVER_MAC, PP_RECEIVER_IP4, PP_RECEIVER_IP6.
@@ -153,4 +154,20 @@ pp_settle() {
 		sleep 0.2
 	done
 	echo "$_pp_now"
+}
+
+# Calls the function $4 (one load, use and unload of a module; its argument
+# is the cycle's number) $3 times, under traffic the caller runs; writes
+# "cycles=N ok=K" to $1/churn.txt, and $1/proc-after.txt when the module's
+# proc directory $2 outlived the last unload.
+pp_churn() {
+	_pp_i=0
+	_pp_ok=0
+	while [ $_pp_i -lt "$3" ]; do
+		"$4" $_pp_i && _pp_ok=$((_pp_ok + 1))
+		_pp_i=$((_pp_i + 1))
+	done
+	echo "cycles=$_pp_i ok=$_pp_ok" >"$1/churn.txt"
+	[ -e "$2" ] && echo present >"$1/proc-after.txt"
+	return 0
 }

@@ -28,31 +28,12 @@ Exit 0 when the assertion holds, 1 when not (the lines say why); the last
 line is the figure the summary shows.
 """
 import json
+import os
 import subprocess
 import sys
 
-
-def load(path):
-    with open(path) as f:
-        return json.load(f)
-
-
-def rows(doc):
-    """(label -> (packets, bytes)) of every flow, unclassified status and the overflow row."""
-    t = doc["table"]
-    out = {}
-    for fl in t["flows"]:
-        out[fl["flow"]] = (fl["packets"], fl["bytes"])
-    for u in t["unclassified"]:
-        out["unclassified " + u["status"]] = (u["packets"], u["bytes"])
-    out["overflow"] = (t["overflow"]["packets"], t["overflow"]["bytes"])
-    if t["other"]["flow_count"]:
-        raise SystemExit("FAIL: flows summed as 'other': run pktpath-kstat with --top all")
-    return out
-
-
-def stage_names(doc):
-    return [s["name"] for s in doc["table"]["stages"]]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from kstat_doc import load, pcap_frames, rows, stage_names  # noqa: E402
 
 
 def compare(args):
@@ -301,19 +282,6 @@ def samples(args):
     print(f"{n} samples, {sum(got.values())} frames: " +
           " ".join(f"{r}={v}" for r, v in sorted(by_reason.items())) if not bad else f"{len(bad)} differences")
     return 1 if bad or not n else 0
-
-
-def pcap_frames(path):
-    """The frames of a little-endian pcap (micro- or nanosecond magic), as bytes."""
-    data = open(path, "rb").read()
-    if data[:4] not in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
-        raise SystemExit(f"FAIL: {path}: not a little-endian pcap")
-    out, at = [], 24
-    while at + 16 <= len(data):
-        caplen = int.from_bytes(data[at + 8:at + 12], "little")
-        out.append(data[at + 16:at + 16 + caplen])
-        at += 16 + caplen
-    return out
 
 
 def udp_flow(fr):

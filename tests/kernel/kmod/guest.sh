@@ -168,16 +168,8 @@ PHASE=$PP_OUT/churn
 mkdir -p "$PHASE"
 pktpath-inject -r 1000 -c 100000 -n 1000 "$S" /scenario/mix.pcap >"$PHASE/inject.txt" 2>&1 &
 injector=$!
-ok=0
-i=0
-while [ $i -lt "$CHURN" ]; do
-	if insmod $KO && cat "$P/status" >/dev/null && sleep 0.2 && rmmod pktpath_kmod; then
-		ok=$((ok + 1))
-	fi
-	i=$((i + 1))
-done
+cycle() { insmod $KO && cat "$P/status" >/dev/null && sleep 0.2 && rmmod pktpath_kmod; }
+pp_churn "$PHASE" "$P" "$CHURN" cycle
 kill "$injector"
 wait "$injector" 2>/dev/null
-echo "cycles=$i ok=$ok" >"$PHASE/churn.txt"
-[ -e "$P" ] && echo present >"$PHASE/proc-after.txt"
 exit 0
