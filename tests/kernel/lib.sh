@@ -43,6 +43,7 @@ KH_RECEIVER_IP6=2001:db8::2
 KH_MEM=${KH_MEM:-512M}
 KH_SMP=${KH_SMP:-1}
 KH_TIMEOUT=${KH_TIMEOUT:-180}   # seconds for one boot, scenario included
+KH_FAULT_RETRIES=${KH_FAULT_RETRIES:-2} # boots again after a QEMU fault (run.sh)
 KH_OUT_SIZE=${KH_OUT_SIZE:-64M} # the results disk (see kh_boot)
 KH_APPEND_EXTRA=${KH_APPEND_EXTRA:-}
 KH_PVH=${KH_PVH:-1}             # 1: boot the uncompressed ELF (kh_vmlinux)
@@ -497,6 +498,38 @@ kh_boot() {
 		return 1
 	}
 	kh_log "guest done in ${KH_BOOT_SECONDS} s (/init after ${KH_INIT_SECONDS:-?} s, scenario ${KH_SCENARIO_SECONDS} s)"
+}
+
+# kh_oops LOG: the first kernel oops of a console log written by kh_boot, in
+# brief: its first line, RIP, the RSP/EFLAGS line and the call trace's first
+# frames, without time stamps.  Prints nothing when the log has no oops.
+kh_oops() {
+	sed 's/^\[ *[0-9.]*\] \(\[ *[0-9.]*\] \)\{0,1\}//' "$1" | awk '
+		!on && /^(BUG: |Oops: |traps: PANIC|general protection fault)/ { on = 1 }
+		!on { next }
+		/^---\[ end trace/ { exit }
+		/^(BUG: |Oops: |traps: |general protection|RIP: |RSP: )/ { print; next }
+		/^ [a-z_.0-9]+\+0x/ && frames < 8 { print; frames++ }'
+}
+
+# kh_emulator_fault LOG: succeeds, printing the evidence, when the first oops
+# of a console log carries an exception frame whose EFLAGS no x86 processor
+# can push: a reserved bit set (3, 5, 15, 22-31) or bit 1 clear.  Software
+# cannot cause that (POPF and IRET leave those bits alone; the processor
+# writes the frame), so the fault is QEMU's, not the guest's (docs/kernel.md,
+# "QEMU faults").
+kh_emulator_fault() {
+	local oops flags
+	oops=$(kh_oops "$1")
+	flags=$(sed -n 's/^RSP: .*EFLAGS: \([0-9a-f]\{1,16\}\).*/\1/p' <<<"$oops" | head -n1)
+	[ -n "$flags" ] || return 1
+	# 0x3f7fd7: CF 1 PF AF ZF SF TF IF DF OF IOPL NT RF VM AC VIF VIP ID.
+	if (((0x$flags & ~0x3f7fd7) != 0 || (0x$flags & 2) == 0)); then
+		printf 'EFLAGS %s in the exception frame of "%s" at %s\n' "$flags" \
+			"$(head -n1 <<<"$oops")" "$(sed -n 's/^RIP: [0-9a-f]*://p' <<<"$oops" | head -n1)"
+		return 0
+	fi
+	return 1
 }
 
 # kh_console_time LOG TEXT: host seconds of the first "pktpath-guest: TEXT"

@@ -17,7 +17,8 @@
 #
 # Environment: PKTPATH_KERNEL_CACHE (default <repo>/build-kernel) holds the
 # fetched images, the built helpers and the work directories; KH_TIMEOUT,
-# KH_MEM, KH_SMP, KH_OUT_SIZE, KH_APPEND_EXTRA tune the guest (lib.sh).
+# KH_MEM, KH_SMP, KH_OUT_SIZE, KH_APPEND_EXTRA tune the guest, and
+# KH_FAULT_RETRIES bounds the boots again after a QEMU fault (lib.sh).
 # Installs the Debian packages it needs when missing (as root, or with
 # passwordless sudo); exits 77 (skipped) when it cannot.  Exit 0 only when
 # every assertion held.
@@ -89,7 +90,23 @@ for kver in "${kernels[@]}"; do
 	kh_initramfs_pack "$work/initramfs.cpio.gz"
 	kh_log "guest modules: ${KH_KMODS[*]}"
 	fail_before=$KH_FAIL
-	if kh_boot "$work/initramfs.cpio.gz" "$work"; then
+	# A guest that QEMU itself corrupted (kh_emulator_fault) boots again, at
+	# most KH_FAULT_RETRIES times; every check runs on the run that had none.
+	faults=0
+	while :; do
+		booted=0
+		kh_boot "$work/initramfs.cpio.gz" "$work" && booted=1
+		fault=$(kh_emulator_fault "$work/console.log") || break
+		faults=$((faults + 1))
+		mv "$work/console.log" "$work/console.fault$faults.log"
+		kh_info "$kver: QEMU fault $faults, the guest's run discarded: $fault ($work/console.fault$faults.log)"
+		if [ "$faults" -gt "$KH_FAULT_RETRIES" ]; then
+			kh_fail "$kver: QEMU faulted on all $faults runs"
+			booted=-1
+			break
+		fi
+	done
+	if [ "$booted" = 1 ]; then
 		res=$work/results
 		guest_rc=$(cat "$res/guest.rc")
 		kh_assert_eq "$kver: guest exit code" 0 "$guest_rc"
@@ -104,11 +121,12 @@ for kver in "${kernels[@]}"; do
 			tail -n 20 "$res"/net-setup.log "$res"/scenario.log 2>/dev/null || true
 		fi
 		kh_info "$kver: boot to /init $KH_INIT_SECONDS s (host clock), kernel uptime at /init $(cat "$res/init-uptime") s; scenario $KH_SCENARIO_SECONDS s; QEMU ran $KH_BOOT_SECONDS s; module build $KH_MODULE_SECONDS s"
-	else
+	elif [ "$booted" = 0 ]; then
 		kh_fail "$kver: the guest run did not complete (see $work/console.log)"
+		kh_oops "$work/console.log" | sed 's/^/        /'
 	fi
 	timings+=("$kver: $((SECONDS - t_kernel)) s in all (fetch, build, boot, checks)")
-	if [ "$KH_FAIL" -eq "$fail_before" ] && [ $keep -eq 0 ]; then
+	if [ "$KH_FAIL" -eq "$fail_before" ] && [ $keep -eq 0 ] && [ "$faults" -eq 0 ]; then
 		rm -rf "$work"
 	else
 		kh_log "kept $work"
